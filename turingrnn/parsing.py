@@ -15,9 +15,11 @@ prefixed by ``file:line:column`` where it can be located.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -160,7 +162,7 @@ def dump_bbchallenge(tm: TuringMachine) -> str:
 
 _TOP_KEYS = {
     "tm": ("kind", "name", "description", "symbols", "blank", "states", "start", "accept", "reject", "halt",
-           "transitions", "examples"),
+           "transitions", "bbchallenge", "examples"),
     "stack": ("kind", "name", "description", "stacks", "input_stack", "states", "start", "accept", "reject",
               "halt", "transitions", "examples"),
 }
@@ -415,6 +417,8 @@ def loads_toml(text: str, *, file: str | None = None) -> Machine:
         rd.problem(loc.key("kind"), f"'kind' must be \"tm\" or \"stack\", got {kind!r}")
         raise ParseError(rd.problems, file=file, line=loc.key("kind")[0])
     rd.check_keys(doc, _TOP_KEYS[kind], "the machine", (None, None))
+    if kind == "tm" and "bbchallenge" in doc:
+        return _load_bbchallenge_key(doc, rd, file)
     common = {
         "name": rd.get(doc, "name", str, "machine", loc.key("name"), Path(file).stem if file else ""),
         "description": rd.get(doc, "description", str, "machine", loc.key("description"), ""),
@@ -426,29 +430,84 @@ def loads_toml(text: str, *, file: str | None = None) -> Machine:
     }
     fields = _read_tm(doc, rd) if kind == "tm" else _read_stack(doc, rd)
     examples = _read_examples(doc, kind, rd)
-    if rd.problems:
-        first = rd.problems[0]
-        m = re.match(r"[^:]*:(\d+):(\d+):", first)
-        raise ParseError(rd.problems, file=file, line=int(m.group(1)) if m else None,
-                         column=int(m.group(2)) if m else None)
     cls = TuringMachine if kind == "tm" else StackMachine
+    if rd.problems:
+        # Also report what the model's own validation finds in the parts that did parse.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cls(**common, **fields, examples=examples)
+        except SpecError as e:
+            rd.problems += [p for p in _located(e, loc, file).problems if p not in rd.problems]
+        except Exception:  # noqa: BLE001 - fields missing after shape errors; those are already reported
+            pass
+        raise _parse_error(rd.problems, file)
     try:
         return cls(**common, **fields, examples=examples)
     except SpecError as e:
-        located = []
-        first_pos: tuple[int | None, int | None] = (None, None)
-        for p in e.problems:
-            pos = loc.for_problem(p)
-            if first_pos == (None, None):
-                first_pos = pos
-            second = re.match(r"transitions \d+ .* and (\d+) ", p)
-            if second:
-                line = loc.item("transitions", int(second.group(1)))[0]
-                if line is not None:
-                    p = p.replace(f" and {second.group(1)} ", f" and {second.group(1)} (line {line}) ", 1)
-            prefix = loc.prefix(pos)
-            located.append(f"{prefix}: {p}" if prefix else p)
-        raise type(e)(located, file=file, line=first_pos[0], column=first_pos[1]) from None
+        raise _located(e, loc, file) from None
+
+
+def _located(e: SpecError, loc: _Locator, file: str | None) -> SpecError:
+    """The same error with each problem prefixed by the file position it refers to."""
+    located = []
+    first_pos: tuple[int | None, int | None] = (None, None)
+    for p in e.problems:
+        pos = loc.for_problem(p)
+        if first_pos == (None, None):
+            first_pos = pos
+        second = re.match(r"transitions \d+ .* and (\d+) ", p)
+        if second:
+            line = loc.item("transitions", int(second.group(1)))[0]
+            if line is not None:
+                p = p.replace(f" and {second.group(1)} ", f" and {second.group(1)} (line {line}) ", 1)
+        prefix = loc.prefix(pos)
+        located.append(f"{prefix}: {p}" if prefix else p)
+    return type(e)(located, file=file, line=first_pos[0], column=first_pos[1])
+
+
+def _parse_error(problems: list[str], file: str | None) -> ParseError:
+    m = re.match(r".*?:(\d+):(\d+): ", problems[0])
+    line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    return ParseError(problems, file=file, line=line, column=column)
+
+
+_BB_EXCLUSIVE = ("symbols", "blank", "states", "start", "accept", "reject", "halt", "transitions")
+
+
+def _load_bbchallenge_key(doc: Mapping[str, Any], rd: _Reader, file: str | None) -> TuringMachine:
+    """A TM file that gives its table as ``bbchallenge = "1RB..."``."""
+    loc = rd.loc
+    pos = loc.key("bbchallenge")
+    for key in _BB_EXCLUSIVE:
+        if key in doc:
+            rd.problem(loc.key(key), f"{key!r} cannot be combined with 'bbchallenge', which defines the whole table")
+    text = rd.get(doc, "bbchallenge", str, "machine", pos)
+    name = rd.get(doc, "name", str, "machine", loc.key("name"), Path(file).stem if file else text or "")
+    description = rd.get(doc, "description", str, "machine", loc.key("description"), "")
+    examples = _read_examples(doc, "tm", rd)
+    tm = None
+    if text is not None:
+        try:
+            tm = parse_bbchallenge(text)
+        except ParseError as e:
+            line, col = pos
+            value_col = None
+            if line is not None and col is not None:
+                after_key = loc.text.splitlines()[line - 1][col - 1 :]
+                value_col = col + len(re.match(r"bbchallenge\s*=\s*[\"']?", after_key).group(0))  # type: ignore[union-attr]
+            for p in e.problems:
+                m = re.match(r"<bbchallenge>(?::1:(\d+))?:?\s*(.*)", p)
+                inner = int(m.group(1)) if m and m.group(1) else 1
+                where = locate(file, line, value_col + inner - 1 if value_col else None)
+                msg = m.group(2) if m else p
+                rd.problems.append(f"{where}: bbchallenge {msg}" if where else f"bbchallenge {msg}")
+    if rd.problems or tm is None:
+        raise _parse_error(rd.problems, file)
+    try:
+        return dataclasses.replace(tm, name=name, description=description, examples=examples)
+    except SpecError as e:
+        raise _located(e, loc, file) from None
 
 
 def _toml_str(s: str) -> str:
@@ -485,13 +544,36 @@ def dump_toml(machine: Machine) -> str:
             lines.append(f"description = '''\n{d}'''")
         else:
             lines.append(f"description = {_toml_str(d)}")
-    if isinstance(machine, TuringMachine):
+    bb = _bbchallenge_or_none(machine)
+    if bb is not None:
+        lines.append(f"bbchallenge = {_toml_str(bb)}")
+    elif isinstance(machine, TuringMachine):
         lines.append(f"symbols = {_toml_value(machine.symbols)}")
         lines.append(f"blank = {_toml_str(machine.blank)}")
     else:
         lines.append(f"stacks = {_toml_value({n: list(a) for n, a in machine.stacks})}")
         if machine.input_stack is not None:
             lines.append(f"input_stack = {_toml_str(machine.input_stack)}")
+    if bb is None:
+        _dump_table(machine, lines)
+    _dump_examples(machine, lines)
+    return "\n".join(lines) + "\n"
+
+
+def _bbchallenge_or_none(machine: Machine) -> str | None:
+    """The bbchallenge string of ``machine`` if parsing it gives back the same table."""
+    if not isinstance(machine, TuringMachine):
+        return None
+    try:
+        text = dump_bbchallenge(machine)
+    except SpecError:
+        return None
+    same = parse_bbchallenge(text)
+    return text if dataclasses.replace(same, name=machine.name) == dataclasses.replace(
+        machine, description="", examples=()) else None
+
+
+def _dump_table(machine: Machine, lines: list[str]) -> None:
     lines.append(f"states = {_toml_value(machine.states)}")
     lines.append(f"start = {_toml_str(machine.start)}")
     for attr in ("accept", "reject", "halt"):
@@ -512,6 +594,9 @@ def dump_toml(machine: Machine) -> str:
             }
         lines.append(f"  {_toml_value(row)},")
     lines.append("]")
+
+
+def _dump_examples(machine: Machine, lines: list[str]) -> None:
     for ex in machine.examples:
         lines += ["", "[[examples]]", f"input = {_toml_str(ex.input)}"]
         if ex.head:
@@ -526,7 +611,6 @@ def dump_toml(machine: Machine) -> str:
         if ex.stacks is not None:
             expect["stacks"] = dict(ex.stacks)
         lines.append(f"expect = {_toml_value(expect)}")
-    return "\n".join(lines) + "\n"
 
 
 def dump(machine: Machine, format: str = "toml") -> str:  # noqa: A002
