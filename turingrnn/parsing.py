@@ -99,7 +99,7 @@ def parse_bbchallenge(text: str) -> TuringMachine:
                 continue
             write, move, nxt = cell
             bad = []
-            if not write.isdigit() or int(write) >= k:
+            if write not in "0123456789"[:k]:
                 bad.append(f"written symbol {write!r} is not one of 0-{k - 1}")
             if move not in "LR":
                 bad.append(f"move {move!r} is not 'L' or 'R'")
@@ -406,10 +406,12 @@ def loads_toml(text: str, *, file: str | None = None) -> Machine:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
-        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "invalid TOML"
-        raise ParseError(f"{locate(file, line, col)}: invalid TOML: {msg}" if file or line else msg,
-                         file=file, line=line, column=col) from None
+        if m:
+            line, col = int(m.group(1)), int(m.group(2))
+        else:  # "(at end of document)"
+            line, col = text.count("\n") + 1, len(text) - (text.rfind("\n") + 1) + 1
+        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e)) or "invalid TOML"
+        raise ParseError(f"{locate(file, line, col)}: invalid TOML: {msg}", file=file, line=line, column=col) from None
     loc = _Locator(text, file)
     rd = _Reader(loc)
     kind = doc.get("kind")

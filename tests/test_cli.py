@@ -1,0 +1,124 @@
+"""The command line: interpret, check, list; JSON output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from turingrnn.cli import EXIT_ERROR, EXIT_OK, EXIT_OUT_OF_STEPS, EXIT_PROBLEMS, main
+from turingrnn.parsing import list_constructions
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_interpret_json_reproduces_busy_beaver_2(capsys) -> None:
+    code, out, _ = run_cli(capsys, "interpret", "1RB1LB_1LA---", "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK
+    assert {k: data[k] for k in ("halted", "accepted", "state", "steps", "tape", "head")} == {
+        "halted": True, "accepted": None, "state": "B", "steps": 6, "tape": "1111", "head": 1,
+    }
+
+
+def test_interpret_json_reproduces_busy_beaver_4(capsys) -> None:
+    code, out, _ = run_cli(capsys, "interpret", "1RB1LB_1LA0LC_1RZ1LD_1RD0RA", "--json")
+    data = json.loads(out)
+    assert (code, data["steps"], data["tape"].count("1")) == (EXIT_OK, 107, 13)
+
+
+def test_interpret_trace_prints_every_step(capsys) -> None:
+    code, out, _ = run_cli(capsys, "interpret", "1RB1LB_1LA---", "--trace")
+    assert code == EXIT_OK
+    assert out.splitlines()[0] == "0  A: [0]"
+    assert "halted after 6 steps (undefined transition)" in out
+
+
+def test_interpret_trace_in_json(capsys) -> None:
+    _, out, _ = run_cli(capsys, "interpret", "1RB1LB_1LA---", "--trace", "--json")
+    assert len(json.loads(out)["trace"]) == 7
+
+
+def test_step_limit_has_its_own_exit_code(capsys) -> None:
+    code, out, _ = run_cli(capsys, "interpret", "1RB1LB_1LA0RA", "--max-steps", "10", "--json")
+    assert code == EXIT_OUT_OF_STEPS
+    assert json.loads(out)["halted"] is False
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["interpret", "1RB1LB_1LA--"], "group 2 '1LA--' has 5 characters"),
+        (["interpret", "no_such_machine"], "unknown machine 'no_such_machine'"),
+        (["interpret", "1RB1LB_1LA---", "--input", "012"], "input symbol '2' at position 2"),
+        (["interpret", "1RB1LB_1LA---", "--input", "01", "--head", "7"], "head position 7 is outside"),
+        (["interpret", "missing.toml"], "machine file 'missing.toml' does not exist"),
+    ],
+)
+def test_bad_machine_or_input_gives_one_line_error(capsys, argv: list[str], message: str) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert code == EXIT_ERROR and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("turingrnn: error: ") and message in err
+
+
+def test_unknown_option_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["interpret", "1RB1LB_1LA---", "--bogus"])
+    assert e.value.code == EXIT_ERROR
+
+
+def test_check_reports_every_problem_and_fails(capsys, tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'kind = "tm"\nsymbols = ["0", "1"]\nblank = "0"\nstates = ["A"]\nstart = "A"\n'
+        "transitions = [\n"
+        '  { state = "A", read = "0", write = "2", move = "R", next = "A" },\n'
+        '  { state = "A", read = "1", write = "1", move = "Q", next = "B" },\n'
+        "]\n"
+    )
+    code, out, _ = run_cli(capsys, "check", str(bad))
+    assert code == EXIT_PROBLEMS
+    lines = out.strip().splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"{bad}:") for line in lines)
+    assert "write symbol '2'" in lines[0] and ":7:3:" in lines[0]
+    assert any("move 'Q'" in line for line in lines) and any("next state 'B'" in line for line in lines)
+
+
+def test_check_reports_failing_examples(capsys, tmp_path) -> None:
+    f = tmp_path / "bb2.toml"
+    f.write_text('kind = "tm"\nbbchallenge = "1RB1LB_1LA---"\n[[examples]]\ninput = ""\nexpect = { steps = 7 }\n')
+    code, out, _ = run_cli(capsys, "check", str(f))
+    assert code == EXIT_PROBLEMS and "expected steps 7, got 6" in out
+
+
+def test_check_passes_on_every_bundled_construction(capsys) -> None:
+    names = sorted(list_constructions())
+    code, out, _ = run_cli(capsys, "check", "--json", *names)
+    assert code == EXIT_OK, out
+    assert json.loads(out)["ok"] is True
+
+
+def test_list_shows_bundled_constructions(capsys) -> None:
+    code, out, _ = run_cli(capsys, "list", "--json")
+    rows = json.loads(out)["constructions"]
+    assert code == EXIT_OK and {r["name"] for r in rows} == set(list_constructions())
+
+
+def test_python_dash_m_runs_the_cli_without_traceback() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "turingrnn", "interpret", "1RB1LB_1LA0LC_1RZ1LD_1RD0RA", "--json"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0 and json.loads(proc.stdout)["steps"] == 107
+    bad = subprocess.run(
+        [sys.executable, "-m", "turingrnn", "interpret", "1RB1LB_1LA-"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == EXIT_ERROR and "Traceback" not in bad.stderr
