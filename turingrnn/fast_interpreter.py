@@ -8,9 +8,8 @@ for traces.
 
 How it works: the thin wrapper validates the input and encodes the machine as
 small integer tables indexed by ``state * k + symbol`` (``k`` symbols):
-the symbol to write, the head move in ``{-1, 0, 1}``, the next state, and
-whether the transition is defined; plus one flag per state for halting
-states. A private ``@njit`` kernel takes only these arrays and scalars and runs
+the symbol to write, the head move in ``{-1, 0, 1}``, the next state, and an
+action code (go on, undefined transition, or enter a halting state). A private ``@njit`` kernel takes only these arrays and scalars and runs
 on a ``uint8`` tape (``uint16`` for more than 256 symbols). When the head
 leaves the tape the kernel returns; the wrapper doubles the tape, putting the
 new blank half on the side the head left by, and calls the kernel again. So the
@@ -20,7 +19,8 @@ The first call in a fresh environment compiles the kernel (about a second);
 compiled code is cached on disk (``cache=True`` in :mod:`turingrnn.config`).
 
 >>> from turingrnn.parsing import parse_bbchallenge
->>> r = run_tm_fast(parse_bbchallenge("1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"))
+>>> bb5 = parse_bbchallenge("1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA")
+>>> r = run_tm_fast(bb5, max_steps=50_000_000)
 >>> r.status.value, r.steps, r.tape.count("1")
 ('halted', 47176870, 4097)
 """
@@ -39,14 +39,17 @@ from .machines import TuringMachine
 
 _MOVE = {"L": -1, "R": 1, "S": 0}
 
-# Kernel exit codes.
-_OUT_OF_STEPS = 0
+# Kernel exit codes; the first three double as action codes in the tables.
+_GO_ON = 0
 _HALTING_STATE = 1
 _UNDEFINED = 2
-_OFF_TAPE = 3
+_OUT_OF_STEPS = 3
+_OFF_TAPE = 4
 
 _REASONS = {_HALTING_STATE: "halting state", _UNDEFINED: "undefined transition"}
 
+_MAX_BUDGET = 2**62
+"""Most steps one kernel call may take (an int64); larger limits are run in several calls."""
 _MIN_TAPE = 64
 """Cells allocated at the start (at least), so that short runs never grow the tape."""
 
@@ -58,8 +61,7 @@ class _Tables:
     write: np.ndarray
     move: np.ndarray
     next: np.ndarray
-    defined: np.ndarray
-    halting: np.ndarray
+    action: np.ndarray
     k: int
     blank: int
     dtype: type
@@ -75,39 +77,38 @@ def _encode(tm: TuringMachine) -> _Tables:
     write = np.zeros(size, dtype=dtype)
     move = np.zeros(size, dtype=np.int64)
     nxt = np.zeros(size, dtype=np.int64)
-    defined = np.zeros(size, dtype=np.bool_)
+    action = np.full(size, _UNDEFINED, dtype=np.uint8)
     for r in tm.rules:
         i = state_index[r.state] * k + symbol_index[r.read]
         write[i] = symbol_index[r.write]
         move[i] = _MOVE[r.move]
         nxt[i] = state_index[r.next]
-        defined[i] = True
-    halting = np.array([q in tm.halting_states for q in tm.states], dtype=np.bool_)
-    return _Tables(write, move, nxt, defined, halting, k, symbol_index[tm.blank], dtype)
+        action[i] = _HALTING_STATE if r.next in tm.halting_states else _GO_ON
+    return _Tables(write, move, nxt, action, k, symbol_index[tm.blank], dtype)
 
 
 @numba.njit(**NJIT_OPTIONS)
-def _run_kernel(write, move, nxt, defined, halting, k, tape, head, state, max_steps):  # noqa: ANN001, ANN202
-    """Step until a halt, ``max_steps`` steps, or the head leaves ``tape``.
+def _run_kernel(write, move, nxt, action, k, tape, head, state, max_steps):  # noqa: ANN001, ANN202
+    """Step from a non-halting ``state`` until a halt, ``max_steps`` steps, or the head leaves ``tape``.
 
-    Returns ``(code, head, state, steps)``: ``code`` is one of the ``_*``
-    exit codes above, ``steps`` the number of steps taken in this call. On
-    ``_OFF_TAPE`` the head is ``-1`` or ``len(tape)``; the step that moved it
-    there is counted and its state is not halting.
+    Returns ``(code, head, state, steps)``: ``code`` is one of the exit codes
+    above, ``steps`` the number of steps taken in this call. On ``_OFF_TAPE``
+    the head is ``-1`` or ``len(tape)``; the step that moved it there is
+    counted and its state is not halting. (A halting step may leave the head
+    off the tape too; the caller grows the tape whenever the head is off it.)
     """
     n = tape.shape[0]
-    if halting[state]:
-        return _HALTING_STATE, head, state, 0
     steps = 0
     while steps < max_steps:
         i = state * k + tape[head]
         steps += 1
-        if not defined[i]:
+        a = action[i]
+        if a == _UNDEFINED:
             return _UNDEFINED, head, state, steps
         tape[head] = write[i]
         head += move[i]
         state = nxt[i]
-        if halting[state]:
+        if a == _HALTING_STATE:
             return _HALTING_STATE, head, state, steps
         if head < 0 or head >= n:
             return _OFF_TAPE, head, state, steps
@@ -164,15 +165,14 @@ def run_tm_fast(tm: TuringMachine, word: str = "", *, head: int = 0, max_steps: 
     tape = np.full(len(cells) + 2 * margin, t.blank, dtype=t.dtype)
     tape[margin : margin + len(cells)] = cells
     pos, state, count = margin + head, tm.states.index(tm.start), 0
-    while True:
-        code, pos, state, taken = _run_kernel(
-            t.write, t.move, t.next, t.defined, t.halting, t.k, tape, pos, state, max_steps - count
-        )
+    # _OFF_TAPE here means "not finished yet".
+    code = _HALTING_STATE if tm.start in tm.halting_states else _OFF_TAPE
+    while code == _OFF_TAPE or (code == _OUT_OF_STEPS and count < max_steps):
+        budget = min(max_steps - count, _MAX_BUDGET)
+        code, pos, state, taken = _run_kernel(t.write, t.move, t.next, t.action, t.k, tape, pos, state, budget)
         count += taken
         if not 0 <= pos < tape.shape[0]:
             tape, pos = _grow(tape, pos, t.blank)
-        if code != _OFF_TAPE:
-            break
     final = _configuration(tm, tape, pos, state, t.blank)
     if code == _OUT_OF_STEPS:
         return RunResult(Status.OUT_OF_STEPS, count, final, None, "step limit")
