@@ -21,7 +21,6 @@ import re
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -628,14 +627,14 @@ def dump(machine: Machine, format: str = "toml") -> str:  # noqa: A002
 
 
 def constructions_dir() -> Path:
-    """The folder of bundled construction files (installed package data, or the source tree)."""
-    try:
-        path = Path(str(resources.files("turingrnn._constructions")))
-        if path.is_dir():
-            return path
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "constructions"
+    """The folder of bundled construction files.
+
+    An installed package carries them as ``turingrnn/_constructions``; a source
+    checkout has them in ``constructions/`` beside the package.
+    """
+    here = Path(__file__).resolve().parent
+    installed = here / "_constructions"
+    return installed if installed.is_dir() else here.parent / "constructions"
 
 
 def list_constructions() -> dict[str, Path]:
