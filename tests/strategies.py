@@ -27,8 +27,13 @@ def turing_machines(draw, max_states: int = 4, max_symbols: int = 4, allow_stay:
             if draw(st.integers(0, 5)) == 0:
                 continue  # undefined: halts there
             rules.append(
-                tr.TMRule(state=q, read=a, write=draw(st.sampled_from(symbols)), move=draw(st.sampled_from(moves)),
-                          next=draw(st.sampled_from(targets)))
+                tr.TMRule(
+                    state=q,
+                    read=a,
+                    write=draw(st.sampled_from(symbols)),
+                    move=draw(st.sampled_from(moves)),
+                    next=draw(st.sampled_from(targets)),
+                )
             )
     with_verdict = has_halt and draw(st.booleans())
     return _quiet(

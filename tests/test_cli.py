@@ -23,7 +23,12 @@ def test_interpret_json_reproduces_busy_beaver_2(capsys) -> None:
     data = json.loads(out)
     assert code == EXIT_OK
     assert {k: data[k] for k in ("halted", "accepted", "state", "steps", "tape", "head")} == {
-        "halted": True, "accepted": None, "state": "B", "steps": 6, "tape": "1111", "head": 1,
+        "halted": True,
+        "accepted": None,
+        "state": "B",
+        "steps": 6,
+        "tape": "1111",
+        "head": 1,
     }
 
 
@@ -115,7 +120,9 @@ def test_list_shows_bundled_constructions(capsys) -> None:
 def test_python_dash_m_runs_the_cli_without_traceback() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "turingrnn", "interpret", "1RB1LB_1LA0LC_1RZ1LD_1RD0RA", "--json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0 and json.loads(proc.stdout)["steps"] == 107
     bad = subprocess.run(

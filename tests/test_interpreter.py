@@ -74,7 +74,9 @@ def test_head_outside_the_word_raises() -> None:
 
 
 def test_input_symbol_outside_the_alphabet_raises() -> None:
-    with pytest.raises(tr.InputError, match=r"input symbol '2' at position 1 is not in the tape alphabet; allowed: '0', '1'"):
+    with pytest.raises(
+        tr.InputError, match=r"input symbol '2' at position 1 is not in the tape alphabet; allowed: '0', '1'"
+    ):
         tr.parse_bbchallenge("1RB---_---1LA").run("02")
 
 
@@ -130,7 +132,9 @@ def test_input_word_is_pushed_first_symbol_on_top() -> None:
 
 
 def test_stack_input_outside_the_alphabet_raises() -> None:
-    with pytest.raises(tr.InputError, match=r"input symbol 'a' at position 0 is not in the alphabet of input stack 'in'"):
+    with pytest.raises(
+        tr.InputError, match=r"input symbol 'a' at position 0 is not in the alphabet of input stack 'in'"
+    ):
         dyck1().run("a")
 
 

@@ -189,7 +189,8 @@ def test_input_stack_defaults_to_the_first_stack() -> None:
 
 
 def test_a_machine_with_no_stacks_is_a_finite_control() -> None:
-    m = tr.StackMachine(states=("a", "b"), start="a", halt={"b"},
-                        rules=(tr.StackRule(state="a", read=(), next="b", ops=()),))
+    m = tr.StackMachine(
+        states=("a", "b"), start="a", halt={"b"}, rules=(tr.StackRule(state="a", read=(), next="b", ops=()),)
+    )
     assert m.input_stack is None
     assert m.run().steps == 1

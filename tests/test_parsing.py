@@ -186,7 +186,11 @@ def test_conflicting_transitions_name_both_lines() -> None:
 
 def test_unknown_keys_are_reported_with_the_allowed_ones() -> None:
     with pytest.raises(tr.ParseError, match=r"unknown key 'nxt' in transition 0; allowed keys: state, read, write"):
-        tr.loads_toml(FLIP.replace('next = "scan" },\n  { state = "scan", read = "1"', 'nxt = "scan" },\n  { state = "scan", read = "1"'))
+        tr.loads_toml(
+            FLIP.replace(
+                'next = "scan" },\n  { state = "scan", read = "1"', 'nxt = "scan" },\n  { state = "scan", read = "1"'
+            )
+        )
 
 
 def test_wrong_kind_is_reported() -> None:

@@ -57,7 +57,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", action="store_true", help="print every configuration")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
-        "--engine", choices=("python", "numba"), default="python",
+        "--engine",
+        choices=("python", "numba"),
+        default="python",
         help="python: reference interpreter; numba: compiled Turing machine kernel (no --trace)",
     )
 
@@ -73,7 +75,9 @@ def _build_parser() -> argparse.ArgumentParser:
 def _first_line(error: Exception) -> str:
     if isinstance(error, TuringRNNError) and getattr(error, "problems", None):
         problems = error.problems  # type: ignore[attr-defined]
-        more = f" (and {len(problems) - 1} more problems; run 'turingrnn check' to see all)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more problems; run 'turingrnn check' to see all)" if len(problems) > 1 else ""
+        )
         return problems[0] + more
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 

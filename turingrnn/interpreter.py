@@ -25,7 +25,7 @@ from .errors import InputError
 from .machines import EMPTY, Example, Machine, StackMachine, TuringMachine
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """How a run ended."""
 
     ACCEPTED = "accepted"
@@ -162,7 +162,9 @@ def check_tm_input(tm: TuringMachine, word: str, head: int) -> None:
                 + ", ".join(repr(s) for s in tm.symbols)
             )
     if not isinstance(head, int) or isinstance(head, bool) or not 0 <= head <= max(len(word), 0):
-        raise InputError(f"head position {head!r} is outside the input word of length {len(word)} (allowed: 0..{len(word)})")
+        raise InputError(
+            f"head position {head!r} is outside the input word of length {len(word)} (allowed: 0..{len(word)})"
+        )
 
 
 def check_stack_input(sm: StackMachine, word: str) -> None:
@@ -335,8 +337,11 @@ def check_example(machine: Machine, example: Example) -> list[str]:
         return [f"{label}: {e}"]
     found: dict[str, Any] = {"status": result.status.value, "steps": result.steps, "state": result.state}
     if isinstance(result.configuration, TMConfiguration):
-        found |= {"tape": result.tape, "final_head": result.head,
-                  "nonblank": sum(c != machine.blank for c in result.tape)}  # type: ignore[union-attr]
+        found |= {
+            "tape": result.tape,
+            "final_head": result.head,
+            "nonblank": sum(c != machine.blank for c in result.tape),
+        }  # type: ignore[union-attr]
     problems = []
     for attr, value in found.items():
         want = getattr(example, attr)

@@ -288,7 +288,9 @@ class TuringMachine(_Machine):
                 problems.append(f"{where}: next state {r.next!r} is not a state; states are: {_show(self.states)}")
             for what, sym in (("read", r.read), ("write", r.write)):
                 if sym not in syms:
-                    problems.append(f"{where}: {what} symbol {sym!r} is not a symbol; symbols are: {_show(self.symbols)}")
+                    problems.append(
+                        f"{where}: {what} symbol {sym!r} is not a symbol; symbols are: {_show(self.symbols)}"
+                    )
             if r.move not in MOVES:
                 problems.append(f"{where}: move {r.move!r} is not one of {_show(MOVES)}")
             key = (r.state, r.read)
@@ -389,7 +391,8 @@ class StackMachine(_Machine):
                 problems.append(f"{where}: next state {r.next!r} is not a state; states are: {_show(self.states)}")
             if len(r.read) != p or len(r.ops) != p:
                 problems.append(
-                    f"{where}: has {len(r.read)} reads and {len(r.ops)} ops, but the machine has {p} stacks ({_show(names)})"
+                    f"{where}: has {len(r.read)} reads and {len(r.ops)} ops, "
+                    f"but the machine has {p} stacks ({_show(names)})"
                 )
                 continue
             for (n, alphabet), read, op in zip(self.stacks, r.read, r.ops, strict=True):
@@ -401,9 +404,7 @@ class StackMachine(_Machine):
                         f"{where}: push {op.symbol!r} on stack {n!r} is not in its alphabet {_show(alphabet)}"
                     )
                 if op.kind == "pop" and read in (ANY, EMPTY):
-                    problems.append(
-                        f"{where}: pops stack {n!r} but reads {read!r} there; a pop needs a read symbol"
-                    )
+                    problems.append(f"{where}: pops stack {n!r} but reads {read!r} there; a pop needs a read symbol")
             for j, other in by_state.get(r.state, []):
                 if all(a == b or ANY in (a, b) for a, b in zip(r.read, other.read, strict=True)):
                     conflicts.append(f"transitions {j} {other} and {i} {r} both apply in state {r.state!r}")

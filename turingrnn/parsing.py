@@ -108,7 +108,9 @@ def parse_bbchallenge(text: str) -> TuringMachine:
                 else:
                     bad.append(f"next state {nxt!r} is not one of {letters[0]}-{letters[-1]}, 'Z' or 'H'")
             if bad:
-                problems.append(f"{where}:1:{col}: transition {cell!r} (state {letters[i]}, read {j}): " + "; ".join(bad))
+                problems.append(
+                    f"{where}:1:{col}: transition {cell!r} (state {letters[i]}, read {j}): " + "; ".join(bad)
+                )
                 continue
             rules.append(TMRule(state=letters[i], read=str(j), write=write, move=move, next=nxt))
         column += len(g) + 1
@@ -160,16 +162,43 @@ def dump_bbchallenge(tm: TuringMachine) -> str:
 # ---------------------------------------------------------------- TOML
 
 _TOP_KEYS = {
-    "tm": ("kind", "name", "description", "symbols", "blank", "states", "start", "accept", "reject", "halt",
-           "transitions", "bbchallenge", "examples"),
-    "stack": ("kind", "name", "description", "stacks", "input_stack", "states", "start", "accept", "reject",
-              "halt", "transitions", "examples"),
+    "tm": (
+        "kind",
+        "name",
+        "description",
+        "symbols",
+        "blank",
+        "states",
+        "start",
+        "accept",
+        "reject",
+        "halt",
+        "transitions",
+        "bbchallenge",
+        "examples",
+    ),
+    "stack": (
+        "kind",
+        "name",
+        "description",
+        "stacks",
+        "input_stack",
+        "states",
+        "start",
+        "accept",
+        "reject",
+        "halt",
+        "transitions",
+        "examples",
+    ),
 }
 _TM_RULE_KEYS = ("state", "read", "write", "move", "next")
 _STACK_RULE_KEYS = ("state", "read", "next", "ops")
 _EXAMPLE_KEYS = ("input", "head", "max_steps", "expect")
-_EXPECT_KEYS = {"tm": ("status", "steps", "state", "tape", "head", "nonblank"),
-                "stack": ("status", "steps", "state", "stacks")}
+_EXPECT_KEYS = {
+    "tm": ("status", "steps", "state", "tape", "head", "nonblank"),
+    "stack": ("status", "steps", "state", "stacks"),
+}
 
 
 class _Locator:
@@ -238,8 +267,14 @@ class _Locator:
 
 
 def _type_name(value: object) -> str:
-    return {str: "a string", int: "an integer", list: "an array", dict: "a table", bool: "a boolean",
-            float: "a float"}.get(type(value), type(value).__name__)
+    return {
+        str: "a string",
+        int: "an integer",
+        list: "an array",
+        dict: "a table",
+        bool: "a boolean",
+        float: "a float",
+    }.get(type(value), type(value).__name__)
 
 
 class _Reader:
@@ -258,8 +293,16 @@ class _Reader:
             if key not in allowed:
                 self.problem(pos, f"unknown key {key!r} in {what}; allowed keys: {', '.join(allowed)}")
 
-    def get(self, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str, pos,
-            default: Any = ..., convert: Callable[[Any], Any] | None = None) -> Any:
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        what: str,
+        pos,
+        default: Any = ...,
+        convert: Callable[[Any], Any] | None = None,
+    ) -> Any:
         if key not in table:
             if default is ...:
                 self.problem(pos, f"{what} is missing the required key {key!r}")
@@ -389,8 +432,9 @@ def _read_stack(doc: Mapping[str, Any], rd: _Reader) -> dict[str, Any]:
                 ok = False
         if ok:
             rules.append(
-                StackRule(state=state, read=tuple((read or {}).get(n, ANY) for n in names), next=nxt,
-                          ops=tuple(parsed_ops))
+                StackRule(
+                    state=state, read=tuple((read or {}).get(n, ANY) for n in names), next=nxt, ops=tuple(parsed_ops)
+                )
             )
     return {
         "stacks": tuple(stacks),
@@ -415,7 +459,7 @@ def loads_toml(text: str, *, file: str | None = None) -> Machine:
     rd = _Reader(loc)
     kind = doc.get("kind")
     if kind not in _TOP_KEYS:
-        rd.problem(loc.key("kind"), f"'kind' must be \"tm\" or \"stack\", got {kind!r}")
+        rd.problem(loc.key("kind"), f'\'kind\' must be "tm" or "stack", got {kind!r}')
         raise ParseError(rd.problems, file=file, line=loc.key("kind")[0])
     rd.check_keys(doc, _TOP_KEYS[kind], "the machine", (None, None))
     if kind == "tm" and "bbchallenge" in doc:
@@ -570,8 +614,11 @@ def _bbchallenge_or_none(machine: Machine) -> str | None:
     except SpecError:
         return None
     same = parse_bbchallenge(text)
-    return text if dataclasses.replace(same, name=machine.name) == dataclasses.replace(
-        machine, description="", examples=()) else None
+    return (
+        text
+        if dataclasses.replace(same, name=machine.name) == dataclasses.replace(machine, description="", examples=())
+        else None
+    )
 
 
 def _dump_table(machine: Machine, lines: list[str]) -> None:
@@ -605,8 +652,14 @@ def _dump_examples(machine: Machine, lines: list[str]) -> None:
         if ex.max_steps is not None:
             lines.append(f"max_steps = {ex.max_steps}")
         expect: dict[str, Any] = {}
-        for attr, key in (("status", "status"), ("steps", "steps"), ("state", "state"), ("tape", "tape"),
-                          ("final_head", "head"), ("nonblank", "nonblank")):
+        for attr, key in (
+            ("status", "status"),
+            ("steps", "steps"),
+            ("state", "state"),
+            ("tape", "tape"),
+            ("final_head", "head"),
+            ("nonblank", "nonblank"),
+        ):
             if getattr(ex, attr) is not None:
                 expect[key] = getattr(ex, attr)
         if ex.stacks is not None:
