@@ -7,12 +7,11 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import tm_inputs, turing_machines
 
 import turingrnn as tr
 from turingrnn.fast_interpreter import _MIN_TAPE, run_tm_fast
 from turingrnn.interpreter import Status, run
-
-from strategies import tm_inputs, turing_machines
 
 BB4 = "1RB1LB_1LA0LC_---1LD_1RD0RA"
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"
@@ -40,7 +39,7 @@ def test_fast_run_equals_reference_run_on_random_machines(data: st.DataObject) -
 
 def _sweeper(move: str, write: str) -> tr.TuringMachine:
     """One state that writes ``write`` and moves ``move`` forever."""
-    rules = [tr.TMRule(state="A", read=a, write=write, move=move, next="A") for a in "01"]
+    rules = tuple(tr.TMRule(state="A", read=a, write=write, move=move, next="A") for a in "01")
     return tr.TuringMachine(states=("A",), symbols=("0", "1"), blank="0", start="A", rules=rules)
 
 
@@ -69,8 +68,10 @@ def test_tape_grows_on_both_sides_for_a_widening_zigzag() -> None:
 def _walker(n: int, move: str) -> tr.TuringMachine:
     """Writes n 1s while moving ``move``, then halts; the last step enters the halting state."""
     states = [f"S{i}" for i in range(n)] + ["H"]
-    rules = [tr.TMRule(state=states[i], read="0", write="1", move=move, next=states[i + 1]) for i in range(n)]
-    return tr.TuringMachine(states=tuple(states), symbols=("0", "1"), blank="0", start="S0", halt={"H"}, rules=rules)
+    rules = tuple(tr.TMRule(state=states[i], read="0", write="1", move=move, next=states[i + 1]) for i in range(n))
+    return tr.TuringMachine(
+        states=tuple(states), symbols=("0", "1"), blank="0", start="S0", halt=frozenset({"H"}), rules=rules
+    )
 
 
 @pytest.mark.parametrize("move", ["L", "R"])
@@ -83,7 +84,7 @@ def test_a_halting_step_that_leaves_the_tape_is_decoded(n: int, move: str) -> No
 
 
 def test_start_in_a_halting_state_takes_no_steps() -> None:
-    tm = tr.TuringMachine(states=("Y",), symbols=("0",), blank="0", start="Y", accept={"Y"})
+    tm = tr.TuringMachine(states=("Y",), symbols=("0",), blank="0", start="Y", accept=frozenset({"Y"}))
     result = run_tm_fast(tm, "000", head=3)
     assert (result.status, result.steps, result.accepted) == (Status.ACCEPTED, 0, True)
     _same_run(result, run(tm, "000", head=3))
@@ -118,12 +119,16 @@ def test_step_limits_beyond_int64_are_accepted() -> None:
 
 
 def test_symbol_outside_the_alphabet_raises() -> None:
-    with pytest.raises(tr.InputError, match=r"input symbol '2' at position 1 is not in the tape alphabet; allowed: '0', '1'"):
+    with pytest.raises(
+        tr.InputError, match=r"input symbol '2' at position 1 is not in the tape alphabet; allowed: '0', '1'"
+    ):
         run_tm_fast(tr.parse_bbchallenge(BB4), "120")
 
 
 def test_head_outside_the_word_raises() -> None:
-    with pytest.raises(tr.InputError, match=r"head position 4 is outside the input word of length 3 \(allowed: 0\.\.3\)"):
+    with pytest.raises(
+        tr.InputError, match=r"head position 4 is outside the input word of length 3 \(allowed: 0\.\.3\)"
+    ):
         run_tm_fast(tr.parse_bbchallenge(BB4), "101", head=4)
 
 
@@ -134,13 +139,13 @@ def test_bad_max_steps_raises(bad: object) -> None:
 
 
 def test_a_stack_machine_is_refused() -> None:
-    sm = tr.StackMachine(states=("q",), start="q", stacks={"A": ("a",)})
+    sm = tr.StackMachine(states=("q",), start="q", stacks=(("A", ("a",)),))
     with pytest.raises(tr.InputError, match="expected a TuringMachine, got StackMachine"):
         run_tm_fast(sm)  # type: ignore[arg-type]
 
 
 def test_more_than_256_symbols_use_a_wider_tape() -> None:
     symbols = tuple(chr(0x100 + i) for i in range(300))
-    rules = [tr.TMRule(state="A", read=symbols[0], write=symbols[299], move="R", next="A")]
+    rules = (tr.TMRule(state="A", read=symbols[0], write=symbols[299], move="R", next="A"),)
     tm = tr.TuringMachine(states=("A",), symbols=symbols, blank=symbols[0], start="A", rules=rules)
     _same_run(run_tm_fast(tm, max_steps=500), run(tm, max_steps=500))

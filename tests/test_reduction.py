@@ -104,13 +104,13 @@ def test_halting_states_keep_their_verdicts() -> None:
         symbols=("_", "1", "0"),
         blank="_",
         start="q",
-        accept={"yes"},
-        reject={"no"},
-        rules=[
+        accept=frozenset({"yes"}),
+        reject=frozenset({"no"}),
+        rules=(
             tr.TMRule(state="q", read="1", write="1", move="R", next="q"),
             tr.TMRule(state="q", read="_", write="_", move="S", next="yes"),
             tr.TMRule(state="q", read="0", write="0", move="L", next="no"),
-        ],
+        ),
     )
     reduction = tm_to_stack_machine(tm)
     sm = reduction.machine
@@ -129,8 +129,11 @@ def test_each_moving_rule_gives_one_stack_rule_per_top_and_a_stay_rule_gives_one
     tm = tr.parse_bbchallenge("1RB1LB_1LA---")
     assert len(tm_to_stack_machine(tm).machine.rules) == 3 * (len(tm.symbols) + 1)
     stay = tr.TuringMachine(
-        states=("A",), symbols=("0", "1"), blank="0", start="A",
-        rules=[tr.TMRule(state="A", read="0", write="1", move="S", next="A")],
+        states=("A",),
+        symbols=("0", "1"),
+        blank="0",
+        start="A",
+        rules=(tr.TMRule(state="A", read="0", write="1", move="S", next="A"),),
     )
     (rule,) = tm_to_stack_machine(stay).machine.rules
     assert (rule.state, rule.read, rule.next, rule.ops) == ("A|0", (tr.ANY, tr.ANY), "A|1", (tr.NOOP, tr.NOOP))
@@ -150,7 +153,7 @@ def test_bar_in_state_names_and_symbols_does_not_collide() -> None:
         symbols=("|", "x"),
         blank="|",
         start="a",
-        rules=[tr.TMRule(state="a", read="|", write="x", move="R", next="a|")],
+        rules=(tr.TMRule(state="a", read="|", write="x", move="R", next="a|"),),
     )
     reduction = tm_to_stack_machine(tm)
     assert set(reduction.pair_of) == {"a||", "a|x", "a|||", "a||x"}
@@ -166,7 +169,7 @@ def test_a_name_collision_raises() -> None:
 
 def test_encoding_a_foreign_configuration_raises() -> None:
     reduction = tm_to_stack_machine(tr.parse_bbchallenge(BB4))
-    with pytest.raises(tr.InputError, match=r"state 'Q' or symbol '1' is not the machine's"):
+    with pytest.raises(tr.InputError, match=r"configuration Q: \[1\]: state or scanned symbol is not the machine's"):
         reduction.to_stack(TMConfiguration("Q", "1", 0))
     with pytest.raises(tr.InputError, match=r"head 3 is outside the tape '101' \(allowed: 0\.\.2\)"):
         reduction.to_stack(TMConfiguration("A", "101", 3))

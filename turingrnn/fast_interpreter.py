@@ -9,8 +9,10 @@ for traces.
 How it works: the thin wrapper validates the input and encodes the machine as
 small integer tables indexed by ``state * k + symbol`` (``k`` symbols):
 the symbol to write, the head move in ``{-1, 0, 1}``, the next state, and an
-action code (go on, undefined transition, or enter a halting state). A private ``@njit`` kernel takes only these arrays and scalars and runs
-on a ``uint8`` tape (``uint16`` for more than 256 symbols). When the head
+action code (go on, undefined transition, or enter a halting state), so the
+inner loop makes one table test per step. A private ``@njit`` kernel takes only
+these arrays and scalars and runs on a ``uint8`` tape (``uint16`` for more
+than 256 symbols). When the head
 leaves the tape the kernel returns; the wrapper doubles the tape, putting the
 new blank half on the side the head left by, and calls the kernel again. So the
 tape never holds more than about twice the cells the head visited.
@@ -87,7 +89,7 @@ def _encode(tm: TuringMachine) -> _Tables:
     return _Tables(write, move, nxt, action, k, symbol_index[tm.blank], dtype)
 
 
-@numba.njit(**NJIT_OPTIONS)
+@numba.njit(**NJIT_OPTIONS)  # type: ignore[call-overload]  # NJIT_OPTIONS is typed dict[str, object]
 def _run_kernel(write, move, nxt, action, k, tape, head, state, max_steps):  # noqa: ANN001, ANN202
     """Step from a non-halting ``state`` until a halt, ``max_steps`` steps, or the head leaves ``tape``.
 
@@ -162,7 +164,7 @@ def run_tm_fast(tm: TuringMachine, word: str = "", *, head: int = 0, max_steps: 
     symbol_index = {a: i for i, a in enumerate(tm.symbols)}
     cells = [symbol_index[c] for c in word] or [t.blank]
     margin = max(_MIN_TAPE, len(cells))
-    tape = np.full(len(cells) + 2 * margin, t.blank, dtype=t.dtype)
+    tape: np.ndarray = np.full(len(cells) + 2 * margin, t.blank, dtype=t.dtype)
     tape[margin : margin + len(cells)] = cells
     pos, state, count = margin + head, tm.states.index(tm.start), 0
     # _OFF_TAPE here means "not finished yet".

@@ -46,6 +46,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from .errors import InputError, SpecError, SpecWarning
 from .interpreter import StackConfiguration, TMConfiguration, steps
@@ -84,7 +85,7 @@ class StackReduction:
         Raises:
             InputError: ``word`` or ``head`` does not fit the Turing machine.
         """
-        return self.to_stack(next(steps(self.tm, word, head=head)))
+        return self.to_stack(cast(TMConfiguration, next(steps(self.tm, word, head=head))))
 
     def to_stack(self, config: TMConfiguration) -> StackConfiguration:
         """Encode a Turing machine configuration (no blanks beyond its tape span)."""
@@ -93,7 +94,7 @@ class StackReduction:
             raise InputError(f"head {head} is outside the tape {tape!r} (allowed: 0..{len(tape) - 1})")
         state = self.state_of.get((config.state, tape[head]))
         if state is None:
-            raise InputError(f"configuration {config}: state {config.state!r} or symbol {tape[head]!r} is not the machine's")
+            raise InputError(f"configuration {config}: state or scanned symbol is not the machine's")
         return StackConfiguration(state, ((LEFT, tape[:head][::-1]), (RIGHT, tape[head + 1 :])))
 
     def to_tm(self, config: StackConfiguration) -> TMConfiguration:
