@@ -38,7 +38,7 @@ def test_stack_machine_follows_the_turing_machine_at_every_step(data: st.DataObj
     sm = reduction.machine
     expected = run(tm, word, head=head, max_steps=LIMIT, trace=True)
     assert expected.trace is not None
-    config = reduction.initial(word, head)
+    config = reduction.initial(word, head=head)
     assert reduction.to_tm(config) == expected.trace[0]
     reason = "halting state" if config.state in sm.halting_states else None
     for tm_config in expected.trace[1:]:

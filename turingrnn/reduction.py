@@ -79,7 +79,7 @@ class StackReduction:
     pair_of: Mapping[str, tuple[str, str]] = field(compare=False, repr=False)
     state_of: Mapping[tuple[str, str], str] = field(compare=False, repr=False)
 
-    def initial(self, word: str = "", head: int = 0) -> StackConfiguration:
+    def initial(self, word: str = "", *, head: int = 0) -> StackConfiguration:
         """The stack configuration of the Turing machine started on ``word`` with the head on ``head``.
 
         Raises:
@@ -109,9 +109,9 @@ class StackReduction:
         hi = max(head + 1, len(tape.rstrip(blank)))
         return TMConfiguration(state, tape[lo:hi], head - lo)
 
-    def steps(self, word: str = "", head: int = 0) -> Iterator[StackConfiguration]:
+    def steps(self, word: str = "", *, head: int = 0) -> Iterator[StackConfiguration]:
         """Stack configurations of the simulation of the Turing machine on ``word``; see :func:`steps_from`."""
-        return steps_from(self.machine, self.initial(word, head))
+        return steps_from(self.machine, self.initial(word, head=head))
 
 
 def _pair_names(tm: TuringMachine) -> dict[tuple[str, str], str]:
