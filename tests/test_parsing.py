@@ -275,3 +275,13 @@ def test_bbchallenge_like_strings_raise_only_package_errors(text: str) -> None:
             tr.parse_bbchallenge(text)
     except tr.TuringRNNError:
         pass
+
+
+def test_bundled_names_must_be_unique(tmp_path) -> None:
+    from turingrnn.parsing import list_constructions
+
+    for sub in ("tm", "stack"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "same.toml").write_text("")
+    with pytest.raises(tr.SpecError, match=r"share the name 'same'"):
+        list_constructions(tmp_path)

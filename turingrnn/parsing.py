@@ -690,10 +690,14 @@ def constructions_dir() -> Path:
     return installed if installed.is_dir() else here.parent / "constructions"
 
 
-def list_constructions() -> dict[str, Path]:
-    """Bundled constructions: name (file stem) → path."""
-    root = constructions_dir()
-    return {p.stem: p for p in sorted(root.glob("*/*.toml"))}
+def list_constructions(root: Path | None = None) -> dict[str, Path]:
+    """Bundled constructions: name (file stem) → path; two files may not share a stem."""
+    found: dict[str, Path] = {}
+    for path in sorted((root or constructions_dir()).glob("*/*.toml")):
+        if path.stem in found:
+            raise SpecError(f"bundled constructions {found[path.stem]} and {path} share the name {path.stem!r}")
+        found[path.stem] = path
+    return found
 
 
 def load_toml(path: str | Path) -> Machine:
