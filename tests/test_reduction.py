@@ -13,7 +13,7 @@ from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 
 import turingrnn as tr
 from turingrnn.interpreter import StackConfiguration, Status, TMConfiguration, run
-from turingrnn.reduction import StackReduction, _pair_names, step_stack_machine, steps_from, tm_to_stack_machine
+from turingrnn.reduction import StackReduction, _pair_names, tm_to_stack_machine
 
 BB4 = "1RB1LB_1LA0LC_---1LD_1RD0RA"
 LIMIT = 80
@@ -38,18 +38,12 @@ def test_stack_machine_follows_the_turing_machine_at_every_step(data: st.DataObj
     sm = reduction.machine
     expected = run(tm, word, head=head, max_steps=LIMIT, trace=True)
     assert expected.trace is not None
-    config = reduction.initial(word, head=head)
-    assert reduction.to_tm(config) == expected.trace[0]
-    reason = "halting state" if config.state in sm.halting_states else None
-    for tm_config in expected.trace[1:]:
-        assert reason is None
-        config, reason = step_stack_machine(sm, config)
-        assert reduction.to_tm(config) == tm_config
+    simulated = run(sm, start=reduction.initial(word, head=head), max_steps=LIMIT, trace=True)
+    assert simulated.trace is not None
+    assert [reduction.to_tm(c) for c in simulated.trace] == list(expected.trace)  # type: ignore[arg-type]
+    assert (simulated.status, simulated.steps, simulated.reason) == (expected.status, expected.steps, expected.reason)
     if expected.halted:
-        assert reason == expected.reason
-        _same_class(sm, config.state, tm, expected.state)
-    else:
-        assert reason is None
+        _same_class(sm, simulated.state, tm, expected.state)
     assert sm.has_acceptance == tm.has_acceptance
 
 
@@ -84,7 +78,7 @@ def test_stepping_from_a_configuration_matches_the_interpreter(data: st.DataObje
     sm = data.draw(stack_machines())
     word = data.draw(stack_inputs(sm))
     reference = list(itertools.islice(tr.steps(sm, word), LIMIT))
-    ours = list(itertools.islice(steps_from(sm, reference[0]), LIMIT))  # type: ignore[arg-type]
+    ours = list(itertools.islice(tr.steps(sm, start=reference[0]), LIMIT))
     assert ours == reference
 
 
@@ -95,7 +89,7 @@ def test_bb4_through_the_reduction_takes_107_steps() -> None:
     assert len(configs) - 1 == 107
     assert reduction.to_tm(configs[-1]) == run(tm).configuration
     assert reduction.to_tm(configs[-1]).tape.count("1") == 12
-    assert step_stack_machine(reduction.machine, configs[-1]) == (configs[-1], "undefined transition")
+    assert configs[-1] == configs[-2]  # the undefined halting step changes nothing
 
 
 def test_halting_states_keep_their_verdicts() -> None:
@@ -179,10 +173,14 @@ def test_encoding_a_foreign_configuration_raises() -> None:
 
 def test_stepping_from_a_foreign_configuration_raises() -> None:
     sm = tm_to_stack_machine(tr.parse_bbchallenge(BB4)).machine
-    with pytest.raises(tr.InputError, match=r"state 'A' is not a state of the machine"):
-        next(steps_from(sm, StackConfiguration("A", (("L", ""), ("R", "")))))
-    with pytest.raises(tr.InputError, match=r"configuration has stacks \('R', 'L'\), but the machine's stacks are"):
-        next(steps_from(sm, StackConfiguration("A|0", (("R", ""), ("L", "")))))
+    with pytest.raises(tr.InputError, match=r"start configuration state 'A' is not a state"):
+        next(tr.steps(sm, start=StackConfiguration("A", (("L", ""), ("R", "")))))
+    with pytest.raises(tr.InputError, match=r"start configuration has stacks \('R', 'L'\); the machine's stacks are"):
+        next(tr.steps(sm, start=StackConfiguration("A|0", (("R", ""), ("L", "")))))
+    with pytest.raises(tr.InputError, match=r"stack 'L' holds '7', which is not in its alphabet"):
+        next(tr.steps(sm, start=StackConfiguration("A|0", (("L", "7"), ("R", "")))))
+    with pytest.raises(tr.InputError, match=r"give either an input word \(and head\) or a start configuration"):
+        next(tr.steps(sm, "01", start=StackConfiguration("A|0", (("L", ""), ("R", "")))))
 
 
 def test_initial_checks_the_input() -> None:

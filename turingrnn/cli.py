@@ -130,22 +130,22 @@ def _check(args: argparse.Namespace) -> int:
             entry["examples"] = len(machine.examples)
             entry["problems"] = [f"{source}: {p}" for p in check_examples(machine)]
         report.append(entry)
-    failed = any(e["problems"] for e in report)
+    failed = any(entry["problems"] for entry in report)
     if args.json:
         print(json.dumps({"ok": not failed, "files": report}))
     else:
-        for e in report:
-            for w in e["warnings"]:
+        for entry in report:
+            for w in entry["warnings"]:
                 print(f"warning: {w}")
-            for p in e["problems"]:
+            for p in entry["problems"]:
                 print(p)
-            if not e["problems"]:
-                print(f"{e['source']}: ok ({e['examples']} examples pass)")
+            if not entry["problems"]:
+                print(f"{entry['source']}: ok ({entry['examples']} examples pass)")
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, path in list_constructions().items():
         machine, _ = _load_quietly(str(path))
         summary = machine.description.strip().splitlines()[0] if machine.description.strip() else ""
@@ -153,7 +153,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"constructions": rows}))
     else:
-        width = max((len(r["name"]) for r in rows), default=4)
+        width = max((len(str(r["name"])) for r in rows), default=4)
         for r in rows:
             print(f"{r['name']:<{width}}  {r['kind']:<5}  {r['summary']}")
     return EXIT_OK

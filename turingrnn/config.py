@@ -7,5 +7,7 @@ kernels between processes (the first call compiles).
 
 from __future__ import annotations
 
-NJIT_OPTIONS: dict[str, object] = {"cache": True, "fastmath": False, "nogil": True}
+from typing import Any
+
+NJIT_OPTIONS: dict[str, Any] = {"cache": True, "fastmath": False, "nogil": True}
 """Keyword arguments for every ``numba.njit`` in turingrnn."""

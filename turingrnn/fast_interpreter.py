@@ -36,7 +36,7 @@ import numpy as np
 
 from .config import NJIT_OPTIONS
 from .errors import InputError
-from .interpreter import RunResult, Status, TMConfiguration, check_tm_input
+from .interpreter import RunResult, TMConfiguration, check_max_steps, check_tm_input, finish
 from .machines import TuringMachine
 
 _MOVE = {"L": -1, "R": 1, "S": 0}
@@ -89,7 +89,7 @@ def _encode(tm: TuringMachine) -> _Tables:
     return _Tables(write, move, nxt, action, k, symbol_index[tm.blank], dtype)
 
 
-@numba.njit(**NJIT_OPTIONS)  # type: ignore[call-overload]  # NJIT_OPTIONS is typed dict[str, object]
+@numba.njit(**NJIT_OPTIONS)
 def _run_kernel(write, move, nxt, action, k, tape, head, state, max_steps):  # noqa: ANN001, ANN202
     """Step from a non-halting ``state`` until a halt, ``max_steps`` steps, or the head leaves ``tape``.
 
@@ -155,8 +155,7 @@ def run_tm_fast(tm: TuringMachine, word: str = "", *, head: int = 0, max_steps: 
         InputError: ``tm`` is not a Turing machine, ``word`` or ``head`` does not
             fit it, or ``max_steps`` is not a whole number ``>= 0``.
     """
-    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
-        raise InputError(f"max_steps must be a whole number >= 0, got {max_steps!r}")
+    check_max_steps(max_steps)
     if not isinstance(tm, TuringMachine):
         raise InputError(f"expected a TuringMachine, got {type(tm).__name__}")
     check_tm_input(tm, word, head)
@@ -176,12 +175,4 @@ def run_tm_fast(tm: TuringMachine, word: str = "", *, head: int = 0, max_steps: 
         if not 0 <= pos < tape.shape[0]:
             tape, pos = _grow(tape, pos, t.blank)
     final = _configuration(tm, tape, pos, state, t.blank)
-    if code == _OUT_OF_STEPS:
-        return RunResult(Status.OUT_OF_STEPS, count, final, None, "step limit")
-    reason = _REASONS[code]
-    accepted = tm.verdict(final.state) if code == _HALTING_STATE else (False if tm.accept else None)
-    if accepted is None:
-        status = Status.HALTED
-    else:
-        status = Status.ACCEPTED if accepted else Status.REJECTED
-    return RunResult(status, count, final, accepted, reason)
+    return finish(tm, count, final, None if code == _OUT_OF_STEPS else _REASONS[code])

@@ -190,14 +190,13 @@ def check_stack_input(sm: StackMachine, word: str) -> None:
 class _TMRun:
     """Mutable state of one Turing machine run (tape as a growable list)."""
 
-    def __init__(self, tm: TuringMachine, word: str, head: int) -> None:
-        check_tm_input(tm, word, head)
+    def __init__(self, tm: TuringMachine, tape: str, head: int, state: str) -> None:
         self.tm = tm
-        self.cells = list(word) if word else [tm.blank]
+        self.cells = list(tape) if tape else [tm.blank]
         if head == len(self.cells):
             self.cells.append(tm.blank)
         self.head = head
-        self.state = tm.start
+        self.state = state
 
     def configuration(self) -> TMConfiguration:
         blank = self.tm.blank
@@ -228,13 +227,10 @@ class _TMRun:
 class _StackRun:
     """Mutable state of one stack machine run (each stack a list, top at the end)."""
 
-    def __init__(self, sm: StackMachine, word: str) -> None:
-        check_stack_input(sm, word)
+    def __init__(self, sm: StackMachine, contents: list[str], state: str) -> None:
         self.sm = sm
-        self.lists: list[list[str]] = [[] for _ in sm.stacks]
-        if sm.input_stack is not None:
-            self.lists[sm.stack_names.index(sm.input_stack)] = list(reversed(word))
-        self.state = sm.start
+        self.lists: list[list[str]] = [list(reversed(c)) for c in contents]
+        self.state = state
 
     def configuration(self) -> StackConfiguration:
         return StackConfiguration(
@@ -255,24 +251,62 @@ class _StackRun:
         return "halting state" if rule.next in self.sm.halting_states else None
 
 
-def _start(machine: Machine, word: str, head: int) -> _TMRun | _StackRun:
+def _check_start(machine: Machine, start: Configuration) -> None:
+    """Raise :class:`InputError` unless ``start`` is a configuration of ``machine``."""
+    if start.state not in machine.states:
+        raise InputError(f"start configuration state {start.state!r} is not a state; states are: {machine.states}")
+    if isinstance(machine, TuringMachine) and isinstance(start, TMConfiguration):
+        check_tm_input(machine, start.tape, start.head)
+        if start.head == len(start.tape):
+            raise InputError(f"start configuration head {start.head} is outside its tape {start.tape!r}")
+        return
+    if isinstance(machine, StackMachine) and isinstance(start, StackConfiguration):
+        names = tuple(n for n, _ in start.stacks)
+        if names != machine.stack_names:
+            raise InputError(f"start configuration has stacks {names}; the machine's stacks are {machine.stack_names}")
+        for (name, alphabet), (_, contents) in zip(machine.stacks, start.stacks, strict=True):
+            bad = [c for c in contents if c not in alphabet]
+            if bad:
+                raise InputError(f"stack {name!r} holds {bad[0]!r}, which is not in its alphabet {alphabet}")
+        return
+    raise InputError(f"a {type(start).__name__} cannot start a {type(machine).__name__}")
+
+
+def _start(machine: Machine, word: str, head: int, start: Configuration | None) -> _TMRun | _StackRun:
+    if not isinstance(machine, TuringMachine | StackMachine):
+        raise InputError(f"expected a TuringMachine or StackMachine, got {type(machine).__name__}")
+    if start is not None:
+        if word or head:
+            raise InputError("give either an input word (and head) or a start configuration, not both")
+        _check_start(machine, start)
+        if isinstance(start, TMConfiguration):
+            return _TMRun(machine, start.tape, start.head, start.state)  # type: ignore[arg-type]
+        return _StackRun(machine, [c for _, c in start.stacks], start.state)  # type: ignore[arg-type]
     if isinstance(machine, TuringMachine):
-        return _TMRun(machine, word, head)
-    if isinstance(machine, StackMachine):
-        if head != 0:
-            raise InputError(f"head position {head} given, but stack machines have no head (allowed: 0)")
-        return _StackRun(machine, word)
-    raise InputError(f"expected a TuringMachine or StackMachine, got {type(machine).__name__}")
+        check_tm_input(machine, word, head)
+        return _TMRun(machine, word, head, machine.start)
+    if head != 0:
+        raise InputError(f"head position {head} given, but stack machines have no head (allowed: 0)")
+    check_stack_input(machine, word)
+    contents = ["" for _ in machine.stacks]
+    if machine.input_stack is not None:
+        contents[machine.stack_names.index(machine.input_stack)] = word
+    return _StackRun(machine, contents, machine.start)
 
 
-def steps(machine: Machine, word: str = "", *, head: int = 0) -> Iterator[Configuration]:
+def steps(
+    machine: Machine, word: str = "", *, head: int = 0, start: Configuration | None = None
+) -> Iterator[Configuration]:
     """Yield the initial configuration, then the configuration after each step.
+
+    The run starts from ``word`` (and ``head``), or from the configuration
+    ``start`` when one is given.
 
     A halting step on an undefined transition yields the unchanged
     configuration, so the number of configurations yielded is ``steps + 1``.
     The generator ends when the machine halts; it may run forever otherwise.
     """
-    state = _start(machine, word, head)
+    state = _start(machine, word, head, start)
     yield state.configuration()
     if state.state in machine.halting_states:
         return
@@ -283,18 +317,45 @@ def steps(machine: Machine, word: str = "", *, head: int = 0) -> Iterator[Config
             return
 
 
+def check_max_steps(max_steps: object) -> None:
+    """Raise :class:`InputError` unless ``max_steps`` is a whole number ``>= 0``."""
+    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
+        raise InputError(f"max_steps must be a whole number >= 0, got {max_steps!r}")
+
+
+def finish(
+    machine: Machine, steps: int, final: Configuration, reason: str | None, trace: list[Configuration] | None = None
+) -> RunResult:
+    """The :class:`RunResult` of a run that stopped for ``reason`` (``None``: the step limit)."""
+    kept = tuple(trace) if trace is not None else None
+    if reason is None:
+        return RunResult(Status.OUT_OF_STEPS, steps, final, None, "step limit", kept)
+    accepted = machine.verdict(final.state) if reason == "halting state" else (False if machine.accept else None)
+    if accepted is None:
+        status = Status.HALTED
+    else:
+        status = Status.ACCEPTED if accepted else Status.REJECTED
+    return RunResult(status, steps, final, accepted, reason, kept)
+
+
 def run(
-    machine: Machine, word: str = "", *, head: int = 0, max_steps: int = 1_000_000, trace: bool = False
+    machine: Machine,
+    word: str = "",
+    *,
+    head: int = 0,
+    max_steps: int = 1_000_000,
+    trace: bool = False,
+    start: Configuration | None = None,
 ) -> RunResult:
     """Run ``machine`` on ``word`` until it halts or ``max_steps`` steps were taken.
 
     For a Turing machine the word is written on a blank tape with the head on
     index ``head``; for a stack machine it is pushed on the input stack, first
-    symbol on top. With ``trace=True`` every configuration is kept.
+    symbol on top. Alternatively the run starts from the configuration
+    ``start``. With ``trace=True`` every configuration is kept.
     """
-    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
-        raise InputError(f"max_steps must be a whole number >= 0, got {max_steps!r}")
-    state = _start(machine, word, head)
+    check_max_steps(max_steps)
+    state = _start(machine, word, head, start)
     kept = [state.configuration()] if trace else None
     count = 0
     reason = "halting state" if state.state in machine.halting_states else None
@@ -303,15 +364,7 @@ def run(
         count += 1
         if kept is not None:
             kept.append(state.configuration())
-    final = state.configuration()
-    if reason is None:
-        return RunResult(Status.OUT_OF_STEPS, count, final, None, "step limit", tuple(kept) if kept else None)
-    accepted = machine.verdict(final.state) if reason == "halting state" else (False if machine.accept else None)
-    if accepted is None:
-        status = Status.HALTED
-    else:
-        status = Status.ACCEPTED if accepted else Status.REJECTED
-    return RunResult(status, count, final, accepted, reason, tuple(kept) if kept is not None else None)
+    return finish(machine, count, state.configuration(), reason, kept)
 
 
 # ---------------------------------------------------------------- worked examples
@@ -336,12 +389,12 @@ def check_example(machine: Machine, example: Example) -> list[str]:
     except InputError as e:
         return [f"{label}: {e}"]
     found: dict[str, Any] = {"status": result.status.value, "steps": result.steps, "state": result.state}
-    if isinstance(result.configuration, TMConfiguration):
+    if isinstance(machine, TuringMachine):
         found |= {
             "tape": result.tape,
             "final_head": result.head,
             "nonblank": sum(c != machine.blank for c in result.tape),
-        }  # type: ignore[union-attr]
+        }
     problems = []
     for attr, value in found.items():
         want = getattr(example, attr)

@@ -96,7 +96,7 @@ def parse_bbchallenge(text: str) -> TuringMachine:
             col = column + 3 * j
             if cell == "---":
                 continue
-            write, move, nxt = cell
+            write, move, nxt = cell[0], cell[1], cell[2]
             bad = []
             if write not in "0123456789"[:k]:
                 bad.append(f"written symbol {write!r} is not one of 0-{k - 1}")

@@ -27,7 +27,8 @@ the one without such blanks.
 
 Start a simulation with :meth:`StackReduction.initial`, the stack configuration
 of the Turing machine's initial configuration, and step it with
-:func:`step_stack_machine` or :func:`steps_from`. The stack machine's own start
+:meth:`StackReduction.steps`, or pass it as ``start=`` to
+:func:`turingrnn.interpreter.run` or :func:`~turingrnn.interpreter.steps`. The stack machine's own start
 state is ``f"{tm.start}|{blank}"`` with input stack ``R``: running it directly
 on a word ``w`` (``interpreter.run(machine, w)``) simulates the Turing machine
 on ``blank + w`` with the head on that leading blank.
@@ -36,7 +37,7 @@ on ``blank + w`` with the head on that leading blank.
 >>> reduction = tm_to_stack_machine(parse_bbchallenge("1RB1LB_1LA---"))
 >>> reduction.machine.start, reduction.machine.stack_names
 ('A|0', ('L', 'R'))
->>> configs = list(steps_from(reduction.machine, reduction.initial("")))
+>>> configs = list(reduction.steps(""))
 >>> len(configs) - 1, str(configs[-1]), reduction.to_tm(configs[-1])
 (6, 'B|1: L=1  R=11', TMConfiguration(state='B', tape='1111', head=1))
 """
@@ -110,8 +111,8 @@ class StackReduction:
         return TMConfiguration(state, tape[lo:hi], head - lo)
 
     def steps(self, word: str = "", *, head: int = 0) -> Iterator[StackConfiguration]:
-        """Stack configurations of the simulation of the Turing machine on ``word``; see :func:`steps_from`."""
-        return steps_from(self.machine, self.initial(word, head=head))
+        """Stack configurations of the simulation of the Turing machine on ``word``, one per step."""
+        return cast(Iterator[StackConfiguration], steps(self.machine, start=self.initial(word, head=head)))
 
 
 def _pair_names(tm: TuringMachine) -> dict[tuple[str, str], str]:
@@ -185,47 +186,3 @@ def tm_to_stack_machine(tm: TuringMachine) -> StackReduction:
             rules=tuple(_step_rules(tm, names)),
         )
     return StackReduction(machine, tm, {v: k for k, v in names.items()}, names)
-
-
-# ---------------------------------------------------------------- stepping from a configuration
-
-
-def step_stack_machine(sm: StackMachine, config: StackConfiguration) -> tuple[StackConfiguration, str | None]:
-    """Take one step of ``sm`` from ``config``, with the reference interpreter's semantics.
-
-    Returns:
-        The next configuration and why the machine halted (``"undefined
-        transition"``, the configuration unchanged, or ``"halting state"``), or
-        ``None`` if it goes on.
-    """
-    tops = tuple(c[0] if c else EMPTY for _, c in config.stacks)
-    rule = sm.rule(config.state, tops)
-    if rule is None:
-        return config, "undefined transition"
-    stacks = []
-    for (name, contents), op in zip(config.stacks, rule.ops, strict=True):
-        if op.kind == "pop":
-            contents = contents[1:]
-        elif op.kind == "push":
-            contents = f"{op.symbol}{contents}"
-        stacks.append((name, contents))
-    after = StackConfiguration(rule.next, tuple(stacks))
-    return after, ("halting state" if rule.next in sm.halting_states else None)
-
-
-def steps_from(sm: StackMachine, config: StackConfiguration) -> Iterator[StackConfiguration]:
-    """Yield ``config``, then the configuration after each step, like :func:`turingrnn.interpreter.steps`.
-
-    Raises:
-        InputError: ``config`` names an unknown state or other stacks than ``sm``'s.
-    """
-    if config.state not in sm.states:
-        raise InputError(f"state {config.state!r} is not a state of the machine")
-    names = tuple(n for n, _ in config.stacks)
-    if names != sm.stack_names:
-        raise InputError(f"configuration has stacks {names}, but the machine's stacks are {sm.stack_names}")
-    yield config
-    reason = "halting state" if config.state in sm.halting_states else None
-    while reason is None:
-        config, reason = step_stack_machine(sm, config)
-        yield config
