@@ -222,10 +222,13 @@ def test_tag_system_value_semantics() -> None:
         (dict(letters=("a",), productions={"a": ("a", "q")}), "production for 'a' uses 'q', which is not a letter"),
         (dict(letters=("a1", "a2"), productions={"a1": "a1"}, halt="a2"),
          "production for 'a1' uses '1', which is not a letter"),
-        (dict(letters=("a", "b"), productions={"a": ()}), "letters 'b' have no production"),
+        (dict(letters=("a", "b"), productions={"a": ()}), "letter 'b' has no production"),
         (dict(letters=("a",), productions={"a": ()}, m=0), "deletion number m must be a whole number >= 1, got 0"),
         (dict(letters=("a",), productions={"a": ()}, m=True), "got True"),
         (dict(letters=("a",), productions=[("a", ())]), "productions must be a mapping"),
+        (dict(letters=("a",), productions={"a": None}), "production for 'a' must be a sequence of letters, got None"),
+        (dict(letters=("a",), productions={"a": ()}, halt=3), "halt must be a set of letters or one letter, got 3"),
+        (dict(letters=("a", ["b"]), productions={"a": ()}), "letter ['b'] is not allowed"),
     ],
 )
 def test_invalid_tag_systems(kwargs: dict, message: str) -> None:
@@ -236,7 +239,14 @@ def test_invalid_tag_systems(kwargs: dict, message: str) -> None:
 def test_invalid_tag_system_reports_every_problem() -> None:
     with pytest.raises(tr.SpecError) as info:
         TagSystem(letters=("a", "a", "b"), productions={"c": ()}, halt="z", m=-1)
-    assert len(info.value.problems) == 5
+    assert [p.split(":")[0].split(" is ")[0] for p in info.value.problems] == [
+        "letter 'a'",
+        "halting letter 'z'",
+        "deletion number m must be a whole number >= 1, got -1",
+        "production for 'c'",
+        "letter 'a' has no production; give one (possibly empty) or list it in halt",
+        "letter 'b' has no production; give one (possibly empty) or list it in halt",
+    ]
 
 
 def test_run_tag_bad_input() -> None:

@@ -76,17 +76,24 @@ class TagSystem:
         letters = tuple(self.letters) if isinstance(self.letters, Iterable) else ()
         if not isinstance(self.letters, Iterable):
             problems.append(f"letters must be a sequence of strings, got {self.letters!r}")
-        seen: set[str] = set()
+        seen: dict[str, None] = {}  # the valid letters, in order
         for a in letters:
             if not isinstance(a, str) or not a or any(c.isspace() for c in a):
                 problems.append(f"letter {a!r} is not allowed: letters are non-empty strings without whitespace")
             elif a in seen:
                 problems.append(f"letter {a!r} is listed twice in letters")
-            seen.add(a)
+            else:
+                seen[a] = None
         if not letters and not problems:
             problems.append("letters is empty: a tag system needs at least one letter")
-        halt = frozenset([self.halt] if isinstance(self.halt, str) else self.halt)
-        for a in sorted(halt - seen, key=str):
+        if isinstance(self.halt, str):
+            halt = frozenset([self.halt])
+        elif isinstance(self.halt, Iterable):
+            halt = frozenset(self.halt)
+        else:
+            problems.append(f"halt must be a set of letters or one letter, got {self.halt!r}")
+            halt = frozenset()
+        for a in sorted(halt - seen.keys(), key=str):
             problems.append(f"halting letter {a!r} is not a letter; letters are: {_show(letters)}")
         if not isinstance(self.m, int) or isinstance(self.m, bool) or self.m < 1:
             problems.append(f"deletion number m must be a whole number >= 1, got {self.m!r}")
@@ -103,21 +110,23 @@ class TagSystem:
             if a in halt:
                 problems.append(f"production for {a!r}: {a!r} is a halting letter, and halting letters have none")
                 continue
+            if not isinstance(word, Iterable):
+                problems.append(f"production for {a!r} must be a sequence of letters, got {word!r}")
+                continue
             word = tuple(word)
             for b in word:
-                if b not in seen:
+                if not isinstance(b, str) or b not in seen:
                     problems.append(f"production for {a!r} uses {b!r}, which is not a letter; letters are: "
                                     f"{_show(letters)}")
             productions[a] = word
-        missing = [a for a in letters if a in seen and a not in halt and a not in raw]
-        if missing:
-            problems.append(f"letters {_show(missing)} have no production; give one (possibly empty) "
-                            "or list them in halt")
+        for a in seen:
+            if a not in halt and a not in raw:
+                problems.append(f"letter {a!r} has no production; give one (possibly empty) or list it in halt")
         if problems:
             raise SpecError(problems)
         object.__setattr__(self, "letters", letters)
         object.__setattr__(self, "halt", halt)
-        ordered = {a: productions[a] for a in letters if a in productions}
+        ordered = {a: productions[a] for a in seen if a in productions}
         object.__setattr__(self, "productions", types.MappingProxyType(ordered))
 
     def __hash__(self) -> int:
