@@ -129,3 +129,31 @@ def test_python_dash_m_runs_the_cli_without_traceback() -> None:
         [sys.executable, "-m", "turingrnn", "interpret", "1RB1LB_1LA-"], capture_output=True, text=True, check=False
     )
     assert bad.returncode == EXIT_ERROR and "Traceback" not in bad.stderr
+
+
+def test_rogozhin_worked_example_runs_from_its_toml_file(capsys) -> None:
+    code, out, _ = run_cli(
+        capsys, "interpret", "constructions/tm/rogozhin_4_6.toml", "--input", "<bb1b1bbb1c1c11111", "--head", "9", "--json"
+    )
+    data = json.loads(out)
+    assert (code, data["steps"], data["state"], data["head"]) == (EXIT_OK, 518, "3", 0)
+    assert data["tape"].split("c", 1)[1] == "1c11111"
+
+
+def test_busy_beaver_5_on_the_numba_engine(capsys) -> None:
+    code, out, _ = run_cli(capsys, "interpret", "bb5", "--engine", "numba", "--max-steps", "50000000", "--json")
+    data = json.loads(out)
+    assert (code, data["steps"], data["tape"].count("1"), data["engine"]) == (EXIT_OK, 47_176_870, 4097, "numba")
+
+
+def test_numba_engine_refuses_stack_machines_and_traces(capsys) -> None:
+    code, _, err = run_cli(capsys, "interpret", "dyck1", "--engine", "numba")
+    assert code == EXIT_ERROR and "runs Turing machines only; 'dyck1' is a stack machine" in err
+    code, _, err = run_cli(capsys, "interpret", "bb2", "--engine", "numba", "--trace")
+    assert code == EXIT_ERROR and "--trace needs --engine python" in err
+
+
+def test_stack_machine_json_has_stacks_top_first(capsys) -> None:
+    code, out, _ = run_cli(capsys, "interpret", "reverse_string", "--input", "0111", "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["stacks"]["out"] == "1110" and data["accepted"] is True
