@@ -192,6 +192,25 @@ class _Machine:
                 problems.append(f"state {s!r} is in both '{a}' and '{b}'; a halting state has one verdict")
         return problems
 
+    def _transition_problems(self, i: int, r: object, cls: type) -> tuple[str | None, list[str]]:
+        """Checks every transition shares: its type, its state and its next state.
+
+        Returns the transition's name for further messages (``None`` if it is
+        not a ``cls`` at all) and the problems found.
+        """
+        if not isinstance(r, cls):
+            return None, [f"transition {i} is {r!r}, not a {cls.__name__}"]
+        where = f"transition {i} {r}"
+        problems = []
+        state, nxt = r.state, r.next  # type: ignore[attr-defined]
+        if state not in self.states:
+            problems.append(f"{where}: state {state!r} is not a state; states are: {_show(self.states)}")
+        elif state in self.halting_states:
+            problems.append(f"{where}: {state!r} is a halting state, and halting states have no transitions")
+        if nxt not in self.states:
+            problems.append(f"{where}: next state {nxt!r} is not a state; states are: {_show(self.states)}")
+        return where, problems
+
     @property
     def halting_states(self) -> frozenset[str]:
         """States in which the machine stops: accept, reject and halt."""
@@ -272,20 +291,13 @@ class TuringMachine(_Machine):
             syms.add(s)
         if self.blank not in syms:
             problems.append(f"blank {self.blank!r} is not a symbol; symbols are: {_show(self.symbols)}")
-        states = set(self.states)
         table: dict[tuple[str, str], TMRule] = {}
         conflicts = []
         for i, r in enumerate(self.rules):
-            if not isinstance(r, TMRule):
-                problems.append(f"transition {i} is {r!r}, not a TMRule")
+            where, found = self._transition_problems(i, r, TMRule)
+            problems += found
+            if where is None:
                 continue
-            where = f"transition {i} {r}"
-            if r.state not in states:
-                problems.append(f"{where}: state {r.state!r} is not a state; states are: {_show(self.states)}")
-            elif r.state in self.halting_states:
-                problems.append(f"{where}: {r.state!r} is a halting state, and halting states have no transitions")
-            if r.next not in states:
-                problems.append(f"{where}: next state {r.next!r} is not a state; states are: {_show(self.states)}")
             for what, sym in (("read", r.read), ("write", r.write)):
                 if sym not in syms:
                     problems.append(
@@ -374,21 +386,14 @@ class StackMachine(_Machine):
                     )
         if self.input_stack is not None and self.input_stack not in names:
             problems.append(f"input stack {self.input_stack!r} is not a stack; stacks are: {_show(names)}")
-        states = set(self.states)
         p = len(self.stacks)
         by_state: dict[str, list[tuple[int, StackRule]]] = {}
         conflicts = []
         for i, r in enumerate(self.rules):
-            if not isinstance(r, StackRule):
-                problems.append(f"transition {i} is {r!r}, not a StackRule")
+            where, found = self._transition_problems(i, r, StackRule)
+            problems += found
+            if where is None:
                 continue
-            where = f"transition {i} {r}"
-            if r.state not in states:
-                problems.append(f"{where}: state {r.state!r} is not a state; states are: {_show(self.states)}")
-            elif r.state in self.halting_states:
-                problems.append(f"{where}: {r.state!r} is a halting state, and halting states have no transitions")
-            if r.next not in states:
-                problems.append(f"{where}: next state {r.next!r} is not a state; states are: {_show(self.states)}")
             if len(r.read) != p or len(r.ops) != p:
                 problems.append(
                     f"{where}: has {len(r.read)} reads and {len(r.ops)} ops, "

@@ -20,7 +20,7 @@ import json
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -325,6 +325,19 @@ class _Reader:
         return tuple(value)
 
 
+def _tables(
+    rd: _Reader, raw: Any, array: str, noun: str
+) -> Iterator[tuple[int, tuple[int | None, int | None], str, dict[str, Any]]]:
+    """The tables of a TOML array with their index, position and name; other items are reported."""
+    for i, item in enumerate(raw or []):
+        pos = rd.loc.item(array, i)
+        what = f"{noun} {i}"
+        if not isinstance(item, dict):
+            rd.problem(pos, f"{what} must be a table, got {item!r}")
+            continue
+        yield i, pos, what, item
+
+
 def _symbols(value: Any) -> Any:
     return tuple(value) if isinstance(value, str) else value
 
@@ -335,12 +348,7 @@ def _read_examples(doc: Mapping[str, Any], kind: str, rd: _Reader) -> tuple[Exam
         rd.problem(rd.loc.key("examples"), f"'examples' must be an array of tables, got {raw!r}")
         return ()
     out = []
-    for i, ex in enumerate(raw):
-        pos = rd.loc.item("examples", i)
-        what = f"example {i}"
-        if not isinstance(ex, dict):
-            rd.problem(pos, f"{what} must be a table, got {ex!r}")
-            continue
+    for _, pos, what, ex in _tables(rd, raw, "examples", "example"):
         rd.check_keys(ex, _EXAMPLE_KEYS, what, pos)
         expect = rd.get(ex, "expect", dict, what, pos, {})
         rd.check_keys(expect or {}, _EXPECT_KEYS[kind], f"{what} expect", pos)
@@ -376,13 +384,9 @@ def _read_tm(doc: Mapping[str, Any], rd: _Reader) -> dict[str, Any]:
     }
     rules = []
     raw = rd.get(doc, "transitions", list, "machine", key("transitions"), [])
-    for i, t in enumerate(raw):
-        pos = rd.loc.item("transitions", i)
-        if not isinstance(t, dict):
-            rd.problem(pos, f"transition {i} must be a table, got {t!r}")
-            continue
-        rd.check_keys(t, _TM_RULE_KEYS, f"transition {i}", pos)
-        vals = {k: rd.get(t, k, str, f"transition {i}", pos) for k in _TM_RULE_KEYS}
+    for _, pos, what, t in _tables(rd, raw, "transitions", "transition"):
+        rd.check_keys(t, _TM_RULE_KEYS, what, pos)
+        vals = {k: rd.get(t, k, str, what, pos) for k in _TM_RULE_KEYS}
         if all(v is not None for v in vals.values()):
             rules.append(TMRule(**vals))
     fields["rules"] = tuple(rules)
@@ -403,12 +407,7 @@ def _read_stack(doc: Mapping[str, Any], rd: _Reader) -> dict[str, Any]:
     names = [n for n, _ in stacks]
     rules = []
     raw = rd.get(doc, "transitions", list, "machine", key("transitions"), [])
-    for i, t in enumerate(raw):
-        pos = rd.loc.item("transitions", i)
-        what = f"transition {i}"
-        if not isinstance(t, dict):
-            rd.problem(pos, f"{what} must be a table, got {t!r}")
-            continue
+    for _, pos, what, t in _tables(rd, raw, "transitions", "transition"):
         rd.check_keys(t, _STACK_RULE_KEYS, what, pos)
         state = rd.get(t, "state", str, what, pos)
         nxt = rd.get(t, "next", str, what, pos)
