@@ -18,6 +18,7 @@ arithmetic; the fast engines are tested against it.
 
 >>> b = NetworkBuilder()
 >>> b.neuron("x", role="copy", inputs={"x": Fraction(1, 2)}, bias=Fraction(1, 4))
+'x'
 >>> net = b.build(ticks_per_step=1)
 >>> net.tick({"x": Fraction(1)})["x"]
 Fraction(3, 4)
@@ -73,10 +74,12 @@ class Linear:
         return sum((c * get(k) for k, c in self.terms), self.const)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form stored in network files."""
         return {"terms": [[k, str(c)] for k, c in self.terms], "const": str(self.const)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Linear:
+        """Read the JSON form written by ``to_json``."""
         return cls(tuple((k, Fraction(c)) for k, c in data["terms"]), Fraction(data["const"]))
 
 
@@ -110,6 +113,7 @@ class Readout:
     stacks: tuple[StackReadout, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form stored in network files."""
         return {
             "kind": self.kind,
             "state_code": self.state_code.to_json(),
@@ -123,6 +127,7 @@ class Readout:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Readout:
+        """Read the JSON form written by ``to_json``."""
         return cls(
             kind=data["kind"],
             state_code=Linear.from_json(data["state_code"]),
@@ -150,10 +155,12 @@ class Preload:
     stacks: tuple[tuple[str, str], ...]
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form stored in network files."""
         return {"states": [[s, [list(a) for a in v]] for s, v in self.states], "stacks": [list(x) for x in self.stacks]}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Preload:
+        """Read the JSON form written by ``to_json``."""
         return cls(
             states=tuple((s, tuple((str(k), int(v)) for k, v in vals)) for s, vals in data["states"]),
             stacks=tuple((str(a), str(b)) for a, b in data["stacks"]),
