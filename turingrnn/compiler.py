@@ -1,0 +1,100 @@
+"""``compile_machine``: a machine in, a :class:`~turingrnn.network.Network` out.
+
+The compiler is a short list of passes:
+
+1. check the request (machine kind, construction, input mode);
+2. choose the stack that receives a streamed input (:class:`~turingrnn.gadgets.StreamHook`);
+3. build the construction's neurons, readout and preload;
+4. add the input loader (streamed mode);
+5. resolve labels into sparse exact weights.
+
+Constructions, by machine kind:
+
+* ``"compact"`` (default): Turing machines by :mod:`turingrnn.compact_tm`
+  (2 ticks per step); stack machines by :mod:`turingrnn.compact_stack`.
+* ``"ss95"``: the layered Siegelmann–Sontag construction of :mod:`turingrnn.ss95`;
+  Turing machines go through :func:`turingrnn.reduction.tm_to_stack_machine` first.
+
+Compiling is deterministic: the same machine gives bit-identical weights.
+
+>>> from turingrnn.parsing import load_machine
+>>> net = compile_machine(load_machine("rogozhin_4_6"))
+>>> net.size, net.ticks_per_step
+(38, 2)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from .errors import CompileError
+from .gadgets import StreamHook, stream_loader
+from .machines import StackMachine, TuringMachine
+from .network import Network, NetworkBuilder, Preload, Readout
+
+INPUT_MODES = ("preloaded", "streamed")
+"""``preloaded``: the input is encoded in the initial state; ``streamed``: it arrives one symbol per tick."""
+
+_BUILDERS: dict[tuple[str, str], str] = {
+    ("tm", "compact"): "turingrnn.compact_tm:build",
+    ("stack", "compact"): "turingrnn.compact_stack:build",
+    ("tm", "ss95"): "turingrnn.ss95:build_tm",
+    ("stack", "ss95"): "turingrnn.ss95:build_stack",
+}
+CONSTRUCTIONS = tuple(dict.fromkeys(c for _, c in _BUILDERS))
+"""The construction names."""
+
+Built = tuple[NetworkBuilder, Readout, Preload, int]
+
+
+def _check_request(machine: Any, construction: str, input_mode: str) -> str:
+    if not isinstance(machine, TuringMachine | StackMachine):
+        raise CompileError(f"compile_machine needs a TuringMachine or StackMachine, got {type(machine).__name__}")
+    if construction not in CONSTRUCTIONS:
+        raise CompileError(f"unknown construction {construction!r}; constructions are: {', '.join(CONSTRUCTIONS)}")
+    if input_mode not in INPUT_MODES:
+        raise CompileError(f"unknown input mode {input_mode!r}; input modes are: {', '.join(INPUT_MODES)}")
+    return machine.kind
+
+
+def _builder(kind: str, construction: str) -> Callable[..., Built]:
+    module, _, name = _BUILDERS[kind, construction].partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        raise CompileError(f"construction {construction!r} is not available for {kind} machines yet") from None
+
+
+def _stream_hook(machine: TuringMachine | StackMachine, construction: str) -> tuple[StreamHook, tuple[str, ...], str]:
+    """Which stack takes a streamed word, its alphabet in digit order, and the code kind."""
+    if isinstance(machine, TuringMachine):
+        if construction == "compact":
+            from .compact_tm import tape_alphabet
+
+            return StreamHook(stack="R"), tape_alphabet(machine), "tape"
+        return StreamHook(stack="R"), machine.symbols, "stack"
+    if machine.input_stack is None:
+        raise CompileError(f"machine {machine.name!r} has no stacks, so it has no input to stream")
+    return StreamHook(stack=machine.input_stack), machine.alphabet(machine.input_stack), "stack"
+
+
+def compile_machine(
+    machine: TuringMachine | StackMachine, *, construction: str = "compact", input_mode: str = "preloaded"
+) -> Network:
+    """Compile ``machine`` into a :class:`Network` with exact rational weights over named neurons."""
+    kind = _check_request(machine, construction, input_mode)
+    hook, alphabet, code_kind = _stream_hook(machine, construction) if input_mode == "streamed" else (None, (), "")
+    builder, readout, preload, ticks = _builder(kind, construction)(machine, hook)
+    if hook is not None:
+        stream_loader(builder, hook, alphabet, code_kind)
+    return builder.build(
+        ticks_per_step=ticks,
+        readout=readout,
+        preload=preload if hook is None else None,
+        stream_latency=hook.latency if hook is not None else None,
+        machine=machine,
+        construction=construction,
+        input_mode=input_mode,
+    )
