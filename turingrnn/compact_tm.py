@@ -47,8 +47,8 @@ from fractions import Fraction
 
 from .errors import CompileError
 from .gadgets import StreamHook, add, const, gated, scale, start_lines, threshold, total, with_hand
-from .network import Linear, NetworkBuilder, Preload, Readout, StackReadout
 from .machines import TuringMachine
+from .network import Linear, NetworkBuilder, Preload, Readout, StackReadout
 
 READ, WRITE = 1, 0
 """Phases: 1 reads the configuration, 0 writes the next one (and is read out)."""
