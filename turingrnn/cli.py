@@ -5,13 +5,20 @@ Commands:
 * ``turingrnn interpret MACHINE --input WORD [--head K] [--max-steps N] [--trace] [--json] [--engine E]``
 * ``turingrnn check FILE...``: report every problem in each machine file and run its examples
 * ``turingrnn list``: the bundled constructions
+* ``turingrnn compile MACHINE -o net.npz [--construction C] [--input-mode M]``
+* ``turingrnn run MACHINE|net.npz --input WORD [--head K] [--engine exact] [--verify] [--json]``
+* ``turingrnn info MACHINE|net.npz``: neurons by role, nonzeros, ticks per step
+* ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABELS``: neuron values tick by tick
+* ``turingrnn verify MACHINE [--input W ... | --all-up-to N] [--construction C]``
 
 MACHINE is a TOML path, a bundled construction name or a bbchallenge string.
+Every command takes ``--json`` and then prints one JSON object.
 
 Exit codes:
 
-* 0: the run halted (accepted, rejected or without verdict); ``check`` found no problem
-* 1: ``check`` found problems
+* 0: the run halted (accepted, rejected or without verdict); ``check`` found no problem;
+  ``verify`` found every step of every input in agreement
+* 1: ``check`` found problems; ``verify`` (or ``run --verify``) found a disagreement
 * 2: bad usage, a bad machine or a bad input (one line on stderr, no traceback)
 * 3: the step limit was reached before the machine halted
 """
@@ -26,9 +33,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from .compiler import compile_machine
 from .errors import SpecWarning, TuringRNNError
 from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, run
 from .machines import Machine, TuringMachine
+from .network import Network
 from .parsing import list_constructions, load_machine
 
 EXIT_OK = 0
@@ -69,6 +78,40 @@ def _build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list the bundled constructions")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def network_source(p: argparse.ArgumentParser) -> None:
+        p.add_argument("machine", help="TOML path, bundled name, bbchallenge string, or a compiled .npz network")
+        p.add_argument("--construction", default="compact", help="compact (default) or ss95")
+        p.add_argument("--input-mode", default="preloaded", help="preloaded (default) or streamed")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    cp = sub.add_parser("compile", help="compile a machine into a network file")
+    network_source(cp)
+    cp.add_argument("-o", "--output", required=True, metavar="NET.npz", help="where to write the network")
+
+    r = sub.add_parser("run", help="run a compiled network")
+    network_source(r)
+    r.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
+    r.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
+    r.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="machine step limit")
+    r.add_argument("--engine", choices=("exact",), default="exact", help="exact: exact rational simulation")
+    r.add_argument("--verify", action="store_true", help="also check every step against the interpreter")
+
+    i = sub.add_parser("info", help="neurons by role, nonzero weights, ticks per step")
+    network_source(i)
+
+    t = sub.add_parser("trace", help="print neuron values tick by tick")
+    network_source(t)
+    t.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
+    t.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
+    t.add_argument("--max-steps", type=int, default=1000, metavar="N", help="machine step limit (default 1000)")
+    t.add_argument("--neurons", required=True, metavar="LABELS", help="comma-separated neuron labels")
+
+    v = sub.add_parser("verify", help="check the network against the interpreter at every step")
+    network_source(v)
+    v.add_argument("--input", action="append", default=None, metavar="WORD", help="an input word (repeatable)")
+    v.add_argument("--all-up-to", type=int, default=None, metavar="N", help="every input word of length <= N")
+    v.add_argument("--max-steps", type=int, default=100_000, metavar="N", help="machine step limit per input")
     return parser
 
 
@@ -159,11 +202,123 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _network(args: argparse.Namespace) -> Network:
+    """The network named on the command line: a saved ``.npz``, or a machine compiled now."""
+    if args.machine.endswith(".npz"):
+        return Network.load(args.machine)
+    machine, _ = _load_quietly(args.machine)
+    return compile_machine(machine, construction=args.construction, input_mode=args.input_mode)
+
+
+def _compile(args: argparse.Namespace) -> int:
+    net = _network(args)
+    net.save(args.output)
+    info = net.info() | {"output": args.output}
+    if args.json:
+        print(json.dumps(info))
+    else:
+        print(
+            f"{args.output}: {info['neurons']} neurons, {info['ticks_per_step']} ticks per step, "
+            f"{info['nonzeros']} nonzero weights ({info['construction']}, {info['input_mode']})"
+        )
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .exact import run_exact
+    from .verify import verify
+
+    net = _network(args)
+    trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps)
+    result = trace.decode()
+    verified = False
+    if args.verify:
+        report = verify(net.machine, [(args.input, args.head)], net=net, max_steps=args.max_steps)
+        verified = report.ok
+    if args.json:
+        out: dict[str, Any] = {"machine": net.machine.name, "kind": net.machine.kind, "engine": args.engine}
+        out |= result.to_dict()
+        out |= {"ticks": trace.ticks, "neurons": net.size, "construction": net.construction, "verified": verified}
+        print(json.dumps(out))
+    else:
+        print(
+            f"{result.status.value} after {result.steps} steps, {trace.ticks} ticks "
+            f"({net.size} neurons, {net.construction}, engine {args.engine})"
+            + (", verified against the interpreter" if verified else "")
+        )
+        print(str(result.configuration))
+    if args.verify and not verified:
+        print(
+            "turingrnn: the network disagreed with the interpreter (run 'turingrnn verify' for details)",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    return EXIT_OUT_OF_STEPS if result.status is Status.OUT_OF_STEPS else EXIT_OK
+
+
+def _info(args: argparse.Namespace) -> int:
+    info = _network(args).info()
+    if args.json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            print(f"{key}: {value}")
+    return EXIT_OK
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from .exact import run_exact
+
+    net = _network(args)
+    labels = [x.strip() for x in args.neurons.split(",") if x.strip()]
+    for label in labels:
+        if label not in net.labels:
+            close = [x for x in net.labels if x.split(":")[0] == label.split(":")[0]][:8] or list(net.labels[:8])
+            raise _UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
+    trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps, record="ticks")
+    columns = {label: [str(v) for v in trace[label]] for label in labels}
+    if args.json:
+        print(json.dumps({"machine": net.machine.name, "ticks": trace.ticks, "columns": columns}))
+    else:
+        print("tick  " + "  ".join(labels))
+        for t in range(len(columns[labels[0]]) if labels else 0):
+            print(f"{t:>4}  " + "  ".join(columns[label][t] for label in labels))
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import all_inputs_up_to, verify
+
+    if args.machine.endswith(".npz"):
+        net = Network.load(args.machine)
+        machine = net.machine
+    else:
+        machine, _ = _load_quietly(args.machine)
+        net = compile_machine(machine, construction=args.construction, input_mode=args.input_mode)
+    inputs: list[str] = list(args.input or [])
+    if args.all_up_to is not None:
+        inputs += list(all_inputs_up_to(machine, args.all_up_to))
+    if not inputs:
+        inputs = [example.input for example in machine.examples] or [""]
+    report = verify(machine, inputs, net=net, max_steps=args.max_steps)
+    print(json.dumps(report.to_dict()) if args.json else report.summary())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
 class _UsageError(TuringRNNError):
     """A combination of options that cannot work."""
 
 
-_COMMANDS = {"interpret": _interpret, "check": _check, "list": _list}
+_COMMANDS = {
+    "interpret": _interpret,
+    "check": _check,
+    "list": _list,
+    "compile": _compile,
+    "run": _run,
+    "info": _info,
+    "trace": _trace,
+    "verify": _verify,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
