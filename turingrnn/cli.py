@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -333,6 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("turingrnn: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter shutdown from failing on flush
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover
