@@ -69,6 +69,12 @@ RECORD_MODES = ("steps", "ticks", "final")
 DEFAULT_MAX_DIGITS = 2_000_000
 """Largest fixed-point scale allowed by default, in decimal digits (about 830 KB per analog value)."""
 
+DEFAULT_MAX_MEMORY = 4 * 2**30
+"""Largest estimated size of the recorded values allowed by default, in bytes."""
+
+_CHUNK = 4096
+"""The kernel runs at most this many steps per call, so the recording's size is checked between calls."""
+
 _CHAIN = 3
 """A row whose small part takes at most this many values in its arithmetic branch gets one branch per value."""
 
@@ -551,6 +557,11 @@ def _engine(net: Network) -> _Engine:
     return engine
 
 
+def idle_neurons(net: Network) -> tuple[str, ...]:
+    """Labels of the neurons the step kernel leaves out outside their phase (provably zero there)."""
+    return tuple(label for label, safe in zip(net.labels, _engine(net).safe, strict=True) if safe)
+
+
 def generated_source(net: Network) -> str:
     """The generated Python of ``net``'s step kernel and tick function (for inspection and debugging)."""
     engine = _engine(net)
@@ -590,7 +601,7 @@ class _Scale:
         self.extra = extra  # denominators of start values with primes outside D (they never need to grow)
         self.exps = {p: need[p] + 8 * v for p, v in primes.items()}
         self.S = extra * math.prod(p**e for p, e in self.exps.items())
-        self._check("the start values")
+        self._check("for the start values")
 
     def digits(self, exps: Mapping[int, int]) -> float:
         return math.log10(self.extra) + sum(e * math.log10(p) for p, e in exps.items())
@@ -599,7 +610,7 @@ class _Scale:
         digits = self.digits(self.exps if exps is None else exps)
         if digits > self.max_digits:
             raise PrecisionError(
-                f"{where} need a fixed-point scale of {digits:,.0f} decimal digits, more than "
+                f"exact values need a fixed-point scale of {digits:,.0f} decimal digits ({where}), more than "
                 f"max_digits={self.max_digits:,}; raise max_digits (and memory) to go on"
             )
 
@@ -659,14 +670,7 @@ class _Recording:
 
     def getter(self, row: int) -> Getter:
         S, values = self._locate(row)
-        index = {label: i for i, label in enumerate(self.labels)}
-        binary = self.binary
-
-        def get(label: str) -> Fraction:
-            i = index[label]
-            return Fraction(values[i]) if binary[i] else Fraction(values[i], S)
-
-        return get
+        return _getter(self.labels, self.binary, values, S)
 
     def row_dict(self, row: int) -> dict[str, Fraction]:
         get = self.getter(row)
@@ -686,11 +690,16 @@ Inputs = Callable[[int], tuple[int, ...]]
 class _Runner:
     """Advance a network from fixed-point start values, growing precision and recording as asked."""
 
-    def __init__(self, engine: _Engine, start: Sequence[Fraction], record: str, max_digits: int, first: int) -> None:
+    def __init__(
+        self, engine: _Engine, start: Sequence[Fraction], record: str, first: int, max_digits: int, max_memory: int
+    ) -> None:
         self.engine = engine
         self.record = record
         self.first = first
+        self.max_memory = max_memory
         self.scale = _Scale(engine.primes, [v.denominator for v in start], max_digits)
+        self.growths = 0
+        self.phase_skipping = False
         S = self.scale.S
         values = []
         for i, v in enumerate(start):
@@ -728,7 +737,8 @@ class _Runner:
                 f"binary neuron {label!r} took the value {Fraction(e.num, e.den)} at tick {tick + 1}; "
                 "the network flags it as always 0 or 1"
             )
-        factor = self.scale.grow(e.den, e.num, f"neuron {label!r} at tick {tick + 1}")
+        factor = self.scale.grow(e.den, e.num, f"for neuron {label!r} at tick {tick + 1}")
+        self.growths += 1
         self.vals = _rescaled(self.vals, self.engine.binary, factor)
         self.recording.rescale(self.scale.S, factor)
         self._consts.clear()
@@ -765,19 +775,23 @@ class _Runner:
         reason = stop_reason(self.vals, self.steps)
         while reason is None and self.steps < max_steps:
             if self.record == "ticks" or self.t <= last_input:
+                if self.steps % _CHUNK == 0:
+                    self._check_memory()
                 for _ in range(T):
                     self.tick(inputs(self.t))
             else:
-                kernel = self.engine.kernel(self.engine.respects_phases(self.vals))
+                skip = self.engine.respects_phases(self.vals)
+                self.phase_skipping |= skip
+                kernel = self.engine.kernel(skip)
                 rec = self.recording.segments[-1][1].append
-                status, done, signal, vals = kernel.fn(
-                    self.vals, self.consts(kernel), max_steps - self.steps, rec, cont
-                )
+                self._check_memory()
+                left = min(max_steps - self.steps, _CHUNK)
+                status, done, signal, vals = kernel.fn(self.vals, self.consts(kernel), left, rec, cont)
                 self.steps += done
                 self.t += done * T
                 self.vals = vals
                 if status == 2:
-                    return None
+                    continue
                 if status == 0:
                     reason = stop_reason(vals, self.steps)
                     continue
@@ -790,6 +804,26 @@ class _Runner:
             self.readout()
             reason = stop_reason(self.vals, self.steps)
         return reason
+
+    def _check_memory(self) -> None:
+        """Raise :class:`PrecisionError` when the recorded rows would pass ``max_memory`` (estimated from the last)."""
+        rows = len(self.recording)
+        if self.record == "final" or rows < _CHUNK:
+            return
+        per_row = 64 + 8 * len(self.vals) + sum(28 + v.bit_length() // 8 for v in self.vals if v > 1)
+        if (rows + _CHUNK) * per_row > self.max_memory:
+            raise PrecisionError(
+                f"the recorded values would take more than max_memory={self.max_memory:,} bytes after step "
+                f"{self.steps:,} ({rows:,} rows of about {per_row:,} bytes); run with record='final' or fewer steps"
+            )
+
+    def info(self) -> dict[str, Any]:
+        """Statistics for :attr:`Trace.info <turingrnn.trace.Trace.info>`."""
+        return {
+            "scale_digits": round(self.scale.digits(self.scale.exps), 1),
+            "growths": self.growths,
+            "phase_skipping": self.phase_skipping,
+        }
 
     def row_ticks(self) -> Sequence[int]:
         """The tick of every recorded row (the run ends at a readout tick)."""
@@ -874,6 +908,7 @@ def run_exact(
     max_steps: int = 1_000_000,
     record: str = "steps",
     max_digits: int = DEFAULT_MAX_DIGITS,
+    max_memory: int = DEFAULT_MAX_MEMORY,
 ) -> Trace:
     """Run ``net`` on ``word`` in exact arithmetic until its machine halts or ``max_steps`` steps were taken.
 
@@ -886,13 +921,15 @@ def run_exact(
             at every tick, ``"final"`` only the last readouts (for long runs).
         max_digits: The largest fixed-point scale, in decimal digits, before
             :class:`~turingrnn.errors.PrecisionError`.
+        max_memory: The largest estimated size of the recorded values, in
+            bytes, before :class:`~turingrnn.errors.PrecisionError`.
 
     Returns:
         The :class:`~turingrnn.trace.Trace`; ``trace.decode()`` is the interpreter's result.
 
     Raises:
         InputError: The word or head does not fit the machine, or an argument is invalid.
-        PrecisionError: The run needs more than ``max_digits`` digits, or memory ran out.
+        PrecisionError: The run needs more than ``max_digits`` digits or ``max_memory`` bytes, or memory ran out.
         TuringRNNError: A neuron flagged binary took a fractional value.
         DecodeError: A readout tick holds no valid state code.
     """
@@ -910,7 +947,7 @@ def run_exact(
         raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
 
     def stop_reason(values: tuple[int, ...], step: int) -> str | None:
-        state = read_state(net, _getter(engine, values, runner.scale.S))
+        state = read_state(net, _getter(engine.labels, engine.binary, values, runner.scale.S))
         if state is None:
             if step == 0:
                 raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
@@ -921,7 +958,7 @@ def run_exact(
         return "halting state" if machine is not None and state in machine.halting_states else None
 
     try:
-        runner = _Runner(engine, start, record, max_digits, first)
+        runner = _Runner(engine, start, record, first, max_digits, max_memory)
         while runner.t < first:
             runner.tick(inputs(runner.t))
         reason = runner.run_steps(max_steps, engine.cont, stop_reason, inputs, last_input)
@@ -940,6 +977,7 @@ def run_exact(
         ticks=runner.t,
         steps=runner.steps,
         stop=reason,
+        info=runner.info(),
     )
 
 
@@ -948,12 +986,13 @@ def _no_inputs(net: Network) -> Inputs:
     return lambda t: zeros
 
 
-def _getter(engine: _Engine, values: Sequence[int], S: int) -> Getter:
-    index = {label: i for i, label in enumerate(engine.labels)}
+def _getter(labels: Sequence[str], binary: Sequence[bool], values: Sequence[int], S: int) -> Getter:
+    """Fixed-point ``values`` over the scale ``S`` as exact fractions, by label."""
+    index = {label: i for i, label in enumerate(labels)}
 
     def get(label: str) -> Fraction:
         i = index[label]
-        return Fraction(values[i]) if engine.binary[i] else Fraction(values[i], S)
+        return Fraction(values[i]) if binary[i] else Fraction(values[i], S)
 
     return get
 
@@ -966,6 +1005,7 @@ def run_ticks(
     inputs: Sequence[Mapping[str, int]] = (),
     record: str = "ticks",
     max_digits: int = DEFAULT_MAX_DIGITS,
+    max_memory: int = DEFAULT_MAX_MEMORY,
 ) -> list[dict[str, Fraction]]:
     """Neuron values from ``start`` (tick 0) to tick ``ticks``, without any machine semantics.
 
@@ -997,7 +1037,7 @@ def run_ticks(
     def at(t: int) -> tuple[int, ...]:
         return vectors[t] if t < len(vectors) else zeros
 
-    runner = _Runner(engine, values, record, max_digits, 0)
+    runner = _Runner(engine, values, record, 0, max_digits, max_memory)
     if record == "ticks":
         for _ in range(ticks):
             runner.tick(at(runner.t))

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -131,6 +131,7 @@ class Trace:
         steps: Machine steps taken.
         stop: Why the machine stopped: ``"halting state"``, ``"undefined
             transition"``, or ``None`` when the step limit was reached.
+        info: Engine statistics (the exact engine: ``scale_digits``, ``growths``, ``phase_skipping``).
     """
 
     network: Network
@@ -142,6 +143,7 @@ class Trace:
     ticks: int
     steps: int
     stop: str | None
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------ neuron values
 
