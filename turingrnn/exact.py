@@ -703,6 +703,9 @@ class _Runner:
         S = self.scale.S
         values = []
         for i, v in enumerate(start):
+            if not v:
+                values.append(0)
+                continue
             if not 0 <= v <= 1:
                 raise InputError(f"start value of neuron {engine.labels[i]!r} is {v}, outside [0, 1]")
             if engine.binary[i]:
@@ -710,7 +713,7 @@ class _Runner:
                     raise TuringRNNError(f"binary neuron {engine.labels[i]!r} starts at {v}, not 0 or 1")
                 values.append(int(v))
             else:
-                values.append(int(v * S))
+                values.append(v.numerator * (S // v.denominator))
         self.vals = tuple(values)
         self.t = 0
         self.steps = 0
