@@ -504,7 +504,7 @@ class _Engine:
         else:
             terms = [(f"a{j}", c) for j, c in self.code if j >= 0 and live(j, 0)]
             const = sum(c for j, c in self.code if j < 0)
-            code = (_linear(tuple(terms)) if terms else "0") + (f" + {const}" if const else "")
+            code = ((_linear(tuple(terms)) if terms else "0") + (f" + {const}" if const else "")).replace("+ -", "- ")
         lines = [
             "def _kernel(vals, C, steps_left, rec, cont):",
             f"    {src.header()}",
@@ -524,7 +524,7 @@ class _Engine:
             "        raise",
             "    return 2, done, None, v",
         ]
-        source = "\n".join(lines).replace("+ -", "- ") + "\n"
+        source = "\n".join(lines) + "\n"
         return _Generated(_compile(source, "_kernel"), source, src)
 
     def respects_phases(self, values: Sequence[int]) -> bool:
@@ -784,7 +784,7 @@ class _Runner:
                     self.tick(inputs(self.t))
             else:
                 skip = self.engine.respects_phases(self.vals)
-                self.phase_skipping |= skip
+                self.phase_skipping |= skip and any(self.engine.safe)
                 kernel = self.engine.kernel(skip)
                 rec = self.recording.segments[-1][1].append
                 self._check_memory()
