@@ -74,7 +74,9 @@ def _stream_hook(machine: TuringMachine | StackMachine, construction: str) -> tu
             from .compact_tm import tape_alphabet
 
             return StreamHook(stack="R"), tape_alphabet(machine), "tape"
-        return StreamHook(stack="R"), machine.symbols, "stack"
+        from .ss95 import TM_STREAM_LATENCY
+
+        return StreamHook(stack="R", latency=TM_STREAM_LATENCY), machine.symbols, "stack"
     if machine.input_stack is None:
         raise CompileError(f"machine {machine.name!r} has no stacks, so it has no input to stream")
     return StreamHook(stack=machine.input_stack), machine.alphabet(machine.input_stack), "stack"
