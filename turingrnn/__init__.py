@@ -1,11 +1,15 @@
 """turingrnn: compile Turing machines and p-stack machines into recurrent neural networks.
 
 The pipeline, one module per stage: machine description (:mod:`turingrnn.parsing`)
-→ validated machine (:mod:`turingrnn.machines`) → reference run
-(:mod:`turingrnn.interpreter`, :mod:`turingrnn.fast_interpreter`) and the
-Turing machine → 2-stack reduction (:mod:`turingrnn.reduction`).
+→ validated machine (:mod:`turingrnn.machines`) → (Turing machine → 2-stack
+machine, :mod:`turingrnn.reduction`) → compiler (:mod:`turingrnn.compiler`) →
+:class:`Network` (:mod:`turingrnn.network`) → exact simulator
+(:mod:`turingrnn.exact`) → decoded configurations (:mod:`turingrnn.trace`) →
+verification against the reference interpreter (:mod:`turingrnn.interpreter`,
+:mod:`turingrnn.verify`).
 """
 
+from .compiler import compile_machine
 from .errors import (
     CompileError,
     ConflictingTransitionError,
@@ -17,8 +21,10 @@ from .errors import (
     TuringRNNError,
     UnknownMachineError,
 )
+from .exact import run_exact
 from .interpreter import RunResult, StackConfiguration, Status, TMConfiguration, run, steps
 from .machines import ANY, EMPTY, NOOP, POP, Example, StackMachine, StackOp, StackRule, TMRule, TuringMachine, push
+from .network import Network
 from .parsing import (
     dump,
     dump_bbchallenge,
@@ -28,6 +34,9 @@ from .parsing import (
     loads_toml,
     parse_bbchallenge,
 )
+from .reduction import tm_to_stack_machine
+from .trace import Trace
+from .verify import verify
 
 __version__ = "0.1.0"
 
@@ -38,6 +47,8 @@ __all__ = [
     "POP",
     "CompileError",
     "ConflictingTransitionError",
+    "Network",
+    "Trace",
     "Example",
     "InputError",
     "ParseError",
@@ -56,6 +67,7 @@ __all__ = [
     "TuringRNNError",
     "UnknownMachineError",
     "__version__",
+    "compile_machine",
     "dump",
     "dump_bbchallenge",
     "dump_toml",
@@ -65,5 +77,8 @@ __all__ = [
     "parse_bbchallenge",
     "push",
     "run",
+    "run_exact",
     "steps",
+    "tm_to_stack_machine",
+    "verify",
 ]
