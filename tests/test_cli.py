@@ -157,3 +157,80 @@ def test_stack_machine_json_has_stacks_top_first(capsys) -> None:
     code, out, _ = run_cli(capsys, "interpret", "reverse_string", "--input", "0111", "--json")
     data = json.loads(out)
     assert code == EXIT_OK and data["stacks"]["out"] == "1110" and data["accepted"] is True
+
+
+def test_run_json_has_the_interpret_fields_and_the_network_fields(capsys) -> None:
+    code, out, _ = run_cli(capsys, "run", "bb4", "--json", "--verify")
+    data = json.loads(out)
+    assert code == EXIT_OK
+    assert (data["steps"], data["tape"].count("1"), data["halted"]) == (107, 13, True)
+    assert (data["engine"], data["ticks"], data["neurons"], data["verified"]) == ("exact", 214, 18, True)
+
+
+def test_run_without_verify_says_not_verified(capsys) -> None:
+    _, out, _ = run_cli(capsys, "run", "1RB1LB_1LA---", "--json")
+    assert json.loads(out)["verified"] is False
+
+
+def test_run_rogozhin_worked_example_through_the_network(capsys) -> None:
+    code, out, _ = run_cli(
+        capsys, "run", "rogozhin_4_6", "--input", "<bb1b1bbb1c1c11111", "--head", "9", "--verify", "--json"
+    )
+    data = json.loads(out)
+    assert (code, data["steps"], data["neurons"], data["verified"]) == (EXIT_OK, 518, 38, True)
+    assert data["tape"].split("c", 1)[1] == "1c11111"
+
+
+def test_compile_then_run_and_info_from_the_file(capsys, tmp_path) -> None:
+    path = str(tmp_path / "dyck2.npz")
+    code, out, _ = run_cli(capsys, "compile", "dyck2", "-o", path, "--json")
+    assert code == EXIT_OK and json.loads(out)["output"] == path
+    code, out, _ = run_cli(capsys, "run", path, "--input", "([])", "--json")
+    assert code == EXIT_OK and json.loads(out)["accepted"] is True
+    code, out, _ = run_cli(capsys, "info", path, "--json")
+    info = json.loads(out)
+    assert code == EXIT_OK and info["neurons"] == sum(info["roles"].values())
+    assert {"neurons", "ticks_per_step", "nonzeros", "roles"} <= set(info)
+
+
+def test_run_with_ss95_and_streamed_input(capsys) -> None:
+    code, out, _ = run_cli(
+        capsys, "run", "anbn", "--input", "aabb", "--construction", "ss95", "--input-mode", "streamed", "--json"
+    )
+    data = json.loads(out)
+    assert code == EXIT_OK and data["accepted"] is True and data["construction"] == "ss95"
+
+
+def test_trace_prints_named_columns(capsys) -> None:
+    code, out, _ = run_cli(capsys, "trace", "bb2", "--neurons", "code:0,tape:R/R", "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and set(data["columns"]) == {"code:0", "tape:R/R"}
+    assert len(data["columns"]["code:0"]) == data["ticks"] + 1
+
+
+def test_trace_with_an_unknown_neuron_lists_real_ones(capsys) -> None:
+    code, _, err = run_cli(capsys, "trace", "bb2", "--neurons", "code:9")
+    assert code == EXIT_ERROR and "no neuron 'code:9'; neurons include: code:0" in err
+
+
+def test_verify_counts_inputs_and_steps(capsys) -> None:
+    code, out, _ = run_cli(capsys, "verify", "dyck1", "--all-up-to", "4", "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["ok"] is True and data["inputs"] == 31 and data["steps"] > 0
+
+
+def test_verify_on_a_bbchallenge_string_with_ss95(capsys) -> None:
+    code, out, _ = run_cli(capsys, "verify", "1RB1LB_1LA0LC_1RZ1LD_1RD0RA", "--construction", "ss95")
+    assert code == EXIT_OK and "agree: 107 steps over 1 inputs checked" in out
+
+
+def test_corrupted_network_file_gives_one_line_error(capsys, tmp_path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"junk")
+    code, _, err = run_cli(capsys, "run", str(bad))
+    assert code == EXIT_ERROR and "not a network file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_input_outside_the_alphabet_gives_one_line_error(capsys) -> None:
+    code, _, err = run_cli(capsys, "run", "dyck1", "--input", "(x)")
+    assert code == EXIT_ERROR and "input symbol 'x' at position 1" in err
