@@ -69,8 +69,8 @@ the word. A *boot* does that during the stream latency: ``boot``
 ``boot:R=empty = sigma(boot - B h)`` (phase 2, ``h`` the loader's code) feed
 ``state:q0|a@3``, ``gate:R/pop`` and ``copy:R@2`` like detectors of one
 extra step, so the first readout, :data:`TM_STREAM_LATENCY` = 4 ticks after the
-end line, is the Turing machine's initial configuration. The compiler must
-create the hook with ``latency=TM_STREAM_LATENCY`` for this construction.
+end line, is the Turing machine's initial configuration; the compiler creates
+the hook with ``latency=TM_STREAM_LATENCY`` for this construction.
 
 >>> from turingrnn.parsing import load_machine
 >>> builder, readout, preload, ticks = build_stack(load_machine("anbn"))
