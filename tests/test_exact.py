@@ -211,6 +211,14 @@ def test_stack_machines_run_step_for_step_with_the_interpreter(name: str, word: 
     assert_lockstep(compile_machine(tr.load_machine(name)), word)
 
 
+@pytest.mark.parametrize("mode", ["preloaded", "streamed"])
+def test_reduced_readout_networks_run_step_for_step_with_the_interpreter(mode: str) -> None:
+    net = compile_machine(tr.load_machine("bb3"), construction="ss95", input_mode=mode)
+    assert net.readout.kind == "reduced"
+    assert_lockstep(net, "")
+    assert_lockstep(net, "101", 1 if mode == "preloaded" else 0)
+
+
 def test_streamed_input_gives_the_same_configurations_as_preloaded() -> None:
     tm = tr.load_machine("bb4")
     streamed = run_exact(compile_machine(tm, input_mode="streamed"), "1101")
