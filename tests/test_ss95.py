@@ -63,7 +63,7 @@ def test_every_bundled_turing_machine_agrees_with_the_interpreter_through_the_re
     net = compile_tm(tm, mode)
     words = list(all_inputs_up_to(tm, length_bound(len(tm.symbols), budget=40)))
     inputs = [(w, 0) for w in words] if mode == "streamed" else with_heads(words)
-    report = verify(tm, inputs, net=net, max_steps=200)
+    report = verify(tm, inputs, net=net, max_steps=100)
     assert report.ok, report.summary()
     # The worked examples take up to 1,870 steps, except BB(5) (47 million), which stops at the limit.
     report = verify(tm, example_inputs(tm, mode == "streamed"), net=net, max_steps=2000)

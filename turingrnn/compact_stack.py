@@ -300,7 +300,7 @@ def build(sm: StackMachine, hook: StreamHook | None = None) -> tuple[NetworkBuil
             if members:
                 cand, big = candidate(st, op, members)
                 gate = add(*(ind(r) for r in members))
-                gated(b, f"gate:{s}/{op}", cand, gate, big=big, role="stack", phase=WRITE)
+                gated(b, f"gate:{s}/{op}", cand, gate, big=big, role="gate", phase=WRITE)
         for (conds, op), members in complex_writes[s].items():
             cand, big = candidate(st, op, members)
             fs = factors(conds, members)
@@ -310,7 +310,7 @@ def build(sm: StackMachine, hook: StreamHook | None = None) -> tuple[NetworkBuil
                 cand,
                 add(*fs, const(-(len(fs) - 1))),
                 big=big,
-                role="stack",
+                role="gate",
                 phase=WRITE,
             )
         if st.gates == [f"stack:{s}"]:

@@ -222,7 +222,7 @@ def _layers(
             else:
                 candidate = scale(add(copy, const(2 * index[s][o[5:]] + 1)), Fraction(1, base))
             label = f"gate:{s}/{o}"
-            gated(b, label, inputs(label, candidate), selected, role="stack", phase=3)
+            gated(b, label, inputs(label, candidate), selected, role="gate", phase=3)
     return b, codes, value
 
 
