@@ -44,17 +44,19 @@ stay exactly 0.
 4. *New configuration* (phase 0, read out): ``stack:S = sigma(sum_op gate:S/op)``
    and ``state:q = sigma(state:q@3)``.
 
-With ``s0`` states that can be occupied (the start states and the targets of
-transitions), ``w`` working states, ``t`` targets, ``C`` detectors, ``o_S`` the
+With ``s0`` states reachable from the start states, ``w`` of them with
+transitions, ``t`` targets of transitions, ``C`` detectors, ``o_S`` the
 operations used on stack ``S`` and ``p'`` the popped stacks with ``k >= 2``, the
-network has ``s0 + w + C + t + p' + sum_S (k_S + 3 + o_S)`` neurons at 4 ticks per step.
+network has ``s0 + w + C + t + p' + sum_S (k_S + 3 + o_S)`` neurons (the 3 are
+``stack:S``, ``copy:S`` and ``copy:S@2``) at 4 ticks per step.
 
 **Where this differs from S&S.** ``k`` symbols per stack instead of 2 and any
 number of stacks, each with its own alphabet; ``any`` and ``empty`` reads;
-detectors only for classes that have a transition; a missing transition leaves
-every state neuron 0 (code 0, the readout's "undefined"), where S&S's machines
-always have one; named neurons; the pop uses the top value carried to layer 3
-(S&S read it in the same layer); and two input modes: *preloaded* (the input's
+detectors only for classes that have a transition, and state neurons only for
+reachable states; a missing transition leaves every state neuron 0 (code 0, the
+readout's "undefined"), where S&S's transition functions are total; named
+neurons; the pop reads the top index from a copy carried into layer 2, so that
+every layer reads only the one before; and two input modes: *preloaded* (the input's
 code is written into ``stack:S`` at tick 0) and *streamed* (the word arrives one
 symbol per tick and :func:`turingrnn.gadgets.stream_loader` hands its code to
 the input stack at the first readout tick; S&S also stream the input, through a
@@ -70,7 +72,9 @@ the word. A *boot* does that during the stream latency: ``boot``
 ``state:q0|a@3``, ``gate:R/pop`` and ``copy:R@2`` like detectors of one
 extra step, so the first readout, :data:`TM_STREAM_LATENCY` = 4 ticks after the
 end line, is the Turing machine's initial configuration; the compiler creates
-the hook with ``latency=TM_STREAM_LATENCY`` for this construction.
+the hook with ``latency=TM_STREAM_LATENCY`` for this construction. The boot adds
+``k + 2`` neurons, plus ``state:q0|a@3`` for start pairs that are no target (and
+``gate:R/pop`` if no transition pops ``R``).
 
 >>> from turingrnn.parsing import load_machine
 >>> builder, readout, preload, ticks = build_stack(load_machine("anbn"))
