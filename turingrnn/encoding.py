@@ -49,37 +49,48 @@ def digit_of(index: int, kind: str) -> int:
 
 
 def encode_word(word: str, alphabet: tuple[str, ...], kind: str) -> Fraction:
-    """The code of ``word`` (first symbol on top)."""
+    """The code of ``word`` (first symbol on top).
+
+    Computed with integers (Horner's rule over the digits), one Fraction at the end.
+    """
     base = base_of(alphabet)
-    index = {a: i for i, a in enumerate(alphabet)}
-    value = Fraction(0)
-    for symbol in reversed(word):
-        value = (value + digit_of(index[symbol], kind)) / base
-    return value
+    digit = {a: digit_of(i, kind) for i, a in enumerate(alphabet)}
+    numerator = 0
+    for symbol in word:
+        numerator = numerator * base + digit[symbol]
+    return Fraction(numerator, base ** len(word))
 
 
 def decode_word(value: Fraction, alphabet: tuple[str, ...], kind: str, *, limit: int | None = None) -> str:
     """The word whose code is ``value``; :class:`DecodeError` if there is none.
 
-    For tape codes trailing blanks are not returned (they are the same code).
+    For tape codes trailing blanks are not returned (they are the same code):
+    the shortest expansion of a code never ends in the digit 0.
     """
     base = base_of(alphabet)
     symbols = {digit_of(i, kind): a for i, a in enumerate(alphabet)}
     if not 0 <= value < 1:
         raise DecodeError(f"code value {value} is outside [0, 1)")
-    out: list[str] = []
-    x = Fraction(value)
-    bound = limit if limit is not None else max(64, 4 * x.denominator.bit_length())
-    while x != 0:
-        if len(out) >= bound:
+    numerator, denominator = value.numerator, value.denominator
+    # The code ends after n digits exactly when the denominator divides base**n.
+    depth, power = 0, 1
+    bound = limit if limit is not None else max(64, 4 * denominator.bit_length())
+    while power % denominator:
+        depth += 1
+        power *= base
+        if depth > bound:
             raise DecodeError(f"code value {value} does not end within {bound} digits of base {base}")
-        scaled = x * base
-        d = scaled.numerator // scaled.denominator
+    scaled = numerator * (power // denominator)  # value * base**depth, an integer
+    digits = []
+    for _ in range(depth):
+        scaled, d = divmod(scaled, base)
+        digits.append(d)
+    out = []
+    for position, d in enumerate(reversed(digits), start=1):
         if d not in symbols:
             raise DecodeError(
-                f"code value {value}: digit {d} at depth {len(out) + 1} is not a {kind} digit of base {base} "
+                f"code value {value}: digit {d} at depth {position} is not a {kind} digit of base {base} "
                 f"(allowed: {sorted(symbols)})"
             )
         out.append(symbols[d])
-        x = scaled - d
     return "".join(out)

@@ -118,8 +118,9 @@ def stream_loader(b: NetworkBuilder, hook: StreamHook, alphabet: Sequence[str], 
 
     With ``B = 2k`` and ``d(a)`` the digit of symbol ``a``:
 
-    * ``load:seen`` latches 1 after the first symbol;
-    * ``load:scale`` is ``B**-(t+1)`` at tick ``t + 1``: ``sigma(scale/B + (1 - seen)/B)``;
+    * ``load:seen`` latches 1 after the first symbol (or the end line, for the empty word);
+    * ``load:scale`` is ``B**-(t+1)`` at tick ``t + 1``: ``sigma(scale/B + (1 - seen)/B - end)``;
+      the end line clears it and ``seen`` keeps it 0, so exact runs do not carry an ever finer scale;
     * ``load:digit:<a>`` is ``d(a) * B**-(t+1)`` at tick ``t + 1`` when symbol ``t`` is ``a``
       (a gated copy of the same expression), 0 otherwise;
     * ``load:acc`` sums the digits, and is cleared by the end line;
@@ -129,8 +130,10 @@ def stream_loader(b: NetworkBuilder, hook: StreamHook, alphabet: Sequence[str], 
     lines = {a: b.line(f"in:{a}") for a in alphabet}
     end = b.line(hook.end)
     next_scale = Linear.of({"load:scale": Fraction(1, base), "load:seen": Fraction(-1, base)}, Fraction(1, base))
-    b.neuron("load:seen", role="load", inputs={"load:seen": 1}, lines=dict.fromkeys(lines.values(), 1), binary=True)
-    b.neuron("load:scale", role="load", inputs=next_scale)
+    b.neuron(
+        "load:seen", role="load", inputs={"load:seen": 1}, lines=dict.fromkeys([*lines.values(), end], 1), binary=True
+    )
+    b.neuron("load:scale", role="load", inputs=next_scale, lines={end: -1})
     digits = []
     for i, a in enumerate(alphabet):
         d = digit_of(i, kind)

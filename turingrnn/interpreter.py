@@ -47,6 +47,13 @@ class TMConfiguration:
     tape: str
     head: int
 
+    @classmethod
+    def from_tape(cls, state: str, tape: str, head: int, blank: str) -> TMConfiguration:
+        """The configuration of a tape with the head on index ``head``, trimmed to the span above."""
+        lo = min(head, len(tape) - len(tape.lstrip(blank)))
+        hi = max(head + 1, len(tape.rstrip(blank)))
+        return cls(state, tape[lo:hi], head - lo)
+
     def __str__(self) -> str:
         t = self.tape
         return f"{self.state}: {t[: self.head]}[{t[self.head]}]{t[self.head + 1 :]}"
@@ -199,11 +206,7 @@ class _TMRun:
         self.state = state
 
     def configuration(self) -> TMConfiguration:
-        blank = self.tm.blank
-        nonblank = [i for i, c in enumerate(self.cells) if c != blank]
-        lo = min(nonblank[0], self.head) if nonblank else self.head
-        hi = max(nonblank[-1], self.head) if nonblank else self.head
-        return TMConfiguration(self.state, "".join(self.cells[lo : hi + 1]), self.head - lo)
+        return TMConfiguration.from_tape(self.state, "".join(self.cells), self.head, self.tm.blank)
 
     def step(self) -> str | None:
         """Take one step; return why the machine halted, or ``None`` if it goes on."""

@@ -104,11 +104,7 @@ class StackReduction:
             raise InputError(f"state {config.state!r} is not a state of the reduction's stack machine")
         state, scanned = self.pair_of[config.state]
         left, right = config.stack(LEFT), config.stack(RIGHT)
-        tape, head = left[::-1] + scanned + right, len(left)
-        blank = self.tm.blank
-        lo = min(head, len(tape) - len(tape.lstrip(blank)))
-        hi = max(head + 1, len(tape.rstrip(blank)))
-        return TMConfiguration(state, tape[lo:hi], head - lo)
+        return TMConfiguration.from_tape(state, left[::-1] + scanned + right, len(left), self.tm.blank)
 
     def steps(self, word: str = "", *, head: int = 0) -> Iterator[StackConfiguration]:
         """Stack configurations of the simulation of the Turing machine on ``word``, one per step."""

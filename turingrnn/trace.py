@@ -31,10 +31,10 @@ from typing import Any, Protocol
 
 from .encoding import DecodeError, decode_word
 from .errors import TuringRNNError
-from .interpreter import Configuration, RunResult, StackConfiguration, Status, finish
+from .interpreter import Configuration, RunResult, StackConfiguration, Status, TMConfiguration, finish
 from .machines import TuringMachine
 from .network import Network
-from .reduction import LEFT, RIGHT, StackReduction, pair_state, tm_to_stack_machine
+from .reduction import LEFT, RIGHT, StackReduction, tm_to_stack_machine
 
 Getter = Callable[[str], Fraction]
 """Neuron values by label, as exact fractions."""
@@ -93,13 +93,11 @@ def decode_configuration(net: Network, get: Getter) -> Configuration | None:
     tm = net.machine
     if not isinstance(tm, TuringMachine):
         raise DecodeError(f"readout kind {readout.kind!r} needs a Turing machine, got {type(tm).__name__}")
-    reduction = reduction_of(tm)
     if readout.kind == "reduced":
-        return reduction.to_tm(StackConfiguration(state, ((LEFT, words[LEFT]), (RIGHT, words[RIGHT]))))
-    # kind "tape": the scanned cell is on top of R (blank when R is all blank); the reduction
-    # keeps it in its pair state, so its to_tm gives the same trimmed tape as the interpreter.
-    right = words[RIGHT] or tm.blank
-    return reduction.to_tm(StackConfiguration(pair_state(state, right[0]), ((LEFT, words[LEFT]), (RIGHT, right[1:]))))
+        return reduction_of(tm).to_tm(StackConfiguration(state, ((LEFT, words[LEFT]), (RIGHT, words[RIGHT]))))
+    # kind "tape": the scanned cell is on top of R (blank when R is all blank)
+    left = words[LEFT]
+    return TMConfiguration.from_tape(state, left[::-1] + (words[RIGHT] or tm.blank), len(left), tm.blank)
 
 
 class Recording(Protocol):
