@@ -31,3 +31,40 @@ def test_construction_loads_without_warnings_and_passes_its_examples(name: str) 
 def test_construction_round_trips_through_toml(name: str) -> None:
     machine = tr.load_machine(name)
     assert tr.loads_toml(tr.dump_toml(machine)) == machine
+
+
+EXAMPLE_STEPS = {"compact": 3000, "ss95": 600}
+"""Machine steps checked per worked example: longer examples are checked up to this cap."""
+SHORT_INPUT_STEPS = 200
+"""Machine steps checked per short input (random short tapes of the UTMs may never halt)."""
+
+
+def _short_inputs(machine: tr.TuringMachine | tr.StackMachine, budget: int = 40) -> list[str]:
+    """All inputs up to the longest length whose count stays within ``budget``."""
+    from turingrnn.verify import all_inputs_up_to
+
+    words = list(all_inputs_up_to(machine, 0))
+    for length in range(1, 6):
+        batch = [w for w in all_inputs_up_to(machine, length) if len(w) == length]
+        if len(words) + len(batch) > budget:
+            break
+        words += batch
+    return words
+
+
+@pytest.mark.parametrize("mode", ["preloaded", "streamed"])
+@pytest.mark.parametrize("construction", ["compact", "ss95"])
+@pytest.mark.parametrize("name", sorted(CONSTRUCTIONS))
+def test_every_construction_file_compiles_and_its_network_follows_the_interpreter(
+    name: str, construction: str, mode: str
+) -> None:
+    from turingrnn.verify import verify
+
+    machine = tr.load_machine(name)
+    net = tr.compile_machine(machine, construction=construction, input_mode=mode)
+    short = _short_inputs(machine)
+    examples = [(ex.input, ex.head) for ex in machine.examples if mode == "preloaded" or ex.head == 0]
+    for inputs, cap in ((short, SHORT_INPUT_STEPS), (examples, EXAMPLE_STEPS[construction])):
+        report = verify(machine, inputs, net=net, max_steps=cap)
+        assert report.ok, report.summary()
+        assert report.inputs == len(inputs)
