@@ -194,3 +194,10 @@ def test_a_machine_with_no_stacks_is_a_finite_control() -> None:
     )
     assert m.input_stack is None
     assert m.run().steps == 1
+
+
+def test_names_with_label_separators_are_rejected() -> None:
+    with pytest.raises(tr.SpecError, match=r"state name 'q@1' is not allowed: .* without '@=,/'"):
+        tm(states=("A", "B", "H", "q@1"))
+    with pytest.raises(tr.SpecError, match=r"stack name 'a=b' is not allowed"):
+        sm(stacks={"in": ("a", "b"), "a=b": ("x",)})

@@ -33,8 +33,12 @@ MOVES = ("L", "R", "S")
 """Head moves of a Turing machine: left, right, stay."""
 
 
+RESERVED = "@=,/"
+"""Characters that state and stack names may not contain: neuron labels use them as separators."""
+
+
 def _is_name(text: object) -> bool:
-    return isinstance(text, str) and text != "" and not any(c.isspace() for c in text)
+    return isinstance(text, str) and text != "" and not any(c.isspace() or c in RESERVED for c in text)
 
 
 def _is_symbol(text: object) -> bool:
@@ -175,7 +179,9 @@ class _Machine:
         seen: set[str] = set()
         for s in self.states:
             if not _is_name(s):
-                problems.append(f"state name {s!r} is not allowed: names are non-empty strings without spaces")
+                problems.append(
+                    f"state name {s!r} is not allowed: names are non-empty, without spaces and without {RESERVED!r}"
+                )
             elif s in seen:
                 problems.append(f"state {s!r} is listed twice in 'states'")
             seen.add(s)
@@ -373,7 +379,9 @@ class StackMachine(_Machine):
         seen: set[str] = set()
         for n, alphabet in self.stacks:
             if not _is_name(n):
-                problems.append(f"stack name {n!r} is not allowed: names are non-empty strings without spaces")
+                problems.append(
+                    f"stack name {n!r} is not allowed: names are non-empty, without spaces and without {RESERVED!r}"
+                )
             elif n in seen:
                 problems.append(f"stack {n!r} is listed twice")
             seen.add(n)
