@@ -73,8 +73,10 @@ def utm_table(rows: list[dict[str, object]]) -> list[str]:
 
 
 def all_table(rows: list[dict[str, object]]) -> list[str]:
-    lines = ["| machine | kind | construction | preloaded neurons | streamed neurons | ticks per step |",
-             "|---|---|---|---:|---:|---:|"]
+    lines = [
+        "| machine | kind | construction | preloaded neurons | streamed neurons | ticks per step |",
+        "|---|---|---|---:|---:|---:|",
+    ]
     by_key: dict[tuple[object, object], dict[object, dict[str, object]]] = {}
     for r in rows:
         by_key.setdefault((r["machine"], r["construction"]), {})[r["input_mode"]] = r

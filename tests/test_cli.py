@@ -133,7 +133,14 @@ def test_python_dash_m_runs_the_cli_without_traceback() -> None:
 
 def test_rogozhin_worked_example_runs_from_its_toml_file(capsys) -> None:
     code, out, _ = run_cli(
-        capsys, "interpret", "constructions/tm/rogozhin_4_6.toml", "--input", "<bb1b1bbb1c1c11111", "--head", "9", "--json"
+        capsys,
+        "interpret",
+        "constructions/tm/rogozhin_4_6.toml",
+        "--input",
+        "<bb1b1bbb1c1c11111",
+        "--head",
+        "9",
+        "--json",
     )
     data = json.loads(out)
     assert (code, data["steps"], data["state"], data["head"]) == (EXIT_OK, 518, "3", 0)
@@ -234,3 +241,16 @@ def test_corrupted_network_file_gives_one_line_error(capsys, tmp_path) -> None:
 def test_run_input_outside_the_alphabet_gives_one_line_error(capsys) -> None:
     code, _, err = run_cli(capsys, "run", "dyck1", "--input", "(x)")
     assert code == EXIT_ERROR and "input symbol 'x' at position 1" in err
+
+
+def test_compile_exports_graphml_and_dot(capsys, tmp_path) -> None:
+    import networkx as nx
+
+    graphml, dot = tmp_path / "g.graphml", tmp_path / "g.dot"
+    code, _, _ = run_cli(
+        capsys, "compile", "bb2", "-o", str(tmp_path / "n.npz"), "--graphml", str(graphml), "--dot", str(dot)
+    )
+    assert code == EXIT_OK
+    g = nx.read_graphml(graphml)
+    assert g.nodes["copy:L"]["role"] == "copy" and g.number_of_nodes() == 13
+    assert dot.read_text().startswith('digraph "compact"')

@@ -217,11 +217,15 @@ def test_tag_system_value_semantics() -> None:
         (dict(letters=("a", ""), productions={"a": ()}), "letter '' is not allowed"),
         (dict(letters=("a",), productions={"a": ()}, halt="H"), "halting letter 'H' is not a letter"),
         (dict(letters=("a",), productions={"a": (), "z": ()}), "production for 'z': 'z' is not a letter"),
-        (dict(letters=("a", "H"), productions={"a": (), "H": ()}, halt="H"),
-         "production for 'H': 'H' is a halting letter"),
+        (
+            dict(letters=("a", "H"), productions={"a": (), "H": ()}, halt="H"),
+            "production for 'H': 'H' is a halting letter",
+        ),
         (dict(letters=("a",), productions={"a": ("a", "q")}), "production for 'a' uses 'q', which is not a letter"),
-        (dict(letters=("a1", "a2"), productions={"a1": "a1"}, halt="a2"),
-         "production for 'a1' uses '1', which is not a letter"),
+        (
+            dict(letters=("a1", "a2"), productions={"a1": "a1"}, halt="a2"),
+            "production for 'a1' uses '1', which is not a letter",
+        ),
         (dict(letters=("a", "b"), productions={"a": ()}), "letter 'b' has no production"),
         (dict(letters=("a",), productions={"a": ()}, m=0), "deletion number m must be a whole number >= 1, got 0"),
         (dict(letters=("a",), productions={"a": ()}, m=True), "got True"),
@@ -261,17 +265,27 @@ def test_run_tag_bad_input() -> None:
     [
         (dataclasses.replace(WORKED, m=3), "simulates 2-tag systems; this system has m = 3"),
         (TagSystem(letters=("a1",), productions={"a1": ("a1", "a1")}), "exactly one halting letter (STOP), got 0"),
-        (TagSystem(letters=("a", "H", "K"), productions={"a": "aa"}, halt={"H", "K"}),
-         "exactly one halting letter (STOP), got 2: 'H', 'K'"),
+        (
+            TagSystem(letters=("a", "H", "K"), productions={"a": "aa"}, halt={"H", "K"}),
+            "exactly one halting letter (STOP), got 2: 'H', 'K'",
+        ),
         (TagSystem(letters=("H",), productions={}, halt="H"), "at least one non-halting letter"),
-        (TagSystem(letters="abH", productions={"a": "baH", "b": "bb"}, halt="H"),
-         "P(a) = b a H must start with a[n] a[n] = b b"),
-        (TagSystem(letters="abH", productions={"a": "", "b": "bb"}, halt="H"),
-         "P(a) = (empty) must start with a[n] a[n] = b b"),
-        (TagSystem(letters="abH", productions={"a": "bba", "b": "bbH"}, halt="H"),
-         "a[n] = 'b' must have exactly P(a[n]) = b b"),
-        (TagSystem(letters="abH", productions={"a": "bb", "b": "bb"}, halt="H"),
-         "only a[n] = 'b' may have P = a[n] a[n]; 'a' needs at least one more letter"),
+        (
+            TagSystem(letters="abH", productions={"a": "baH", "b": "bb"}, halt="H"),
+            "P(a) = b a H must start with a[n] a[n] = b b",
+        ),
+        (
+            TagSystem(letters="abH", productions={"a": "", "b": "bb"}, halt="H"),
+            "P(a) = (empty) must start with a[n] a[n] = b b",
+        ),
+        (
+            TagSystem(letters="abH", productions={"a": "bba", "b": "bbH"}, halt="H"),
+            "a[n] = 'b' must have exactly P(a[n]) = b b",
+        ),
+        (
+            TagSystem(letters="abH", productions={"a": "bb", "b": "bb"}, halt="H"),
+            "only a[n] = 'b' may have P = a[n] a[n]; 'a' needs at least one more letter",
+        ),
     ],
 )
 def test_rogozhin_rejects_systems_of_another_form(system: TagSystem, message: str) -> None:

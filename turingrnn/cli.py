@@ -31,6 +31,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -89,6 +90,8 @@ def _build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("compile", help="compile a machine into a network file")
     network_source(cp)
     cp.add_argument("-o", "--output", required=True, metavar="NET.npz", help="where to write the network")
+    cp.add_argument("--graphml", metavar="PATH", help="also write the network graph as GraphML")
+    cp.add_argument("--dot", metavar="PATH", help="also write the network graph as Graphviz DOT")
 
     r = sub.add_parser("run", help="run a compiled network")
     network_source(r)
@@ -214,6 +217,10 @@ def _network(args: argparse.Namespace) -> Network:
 def _compile(args: argparse.Namespace) -> int:
     net = _network(args)
     net.save(args.output)
+    if args.graphml:
+        net.to_graphml(args.graphml)
+    if args.dot:
+        Path(args.dot).write_text(net.to_dot())
     info = net.info() | {"output": args.output}
     if args.json:
         print(json.dumps(info))

@@ -116,8 +116,9 @@ class TagSystem:
             word = tuple(word)
             for b in word:
                 if not isinstance(b, str) or b not in seen:
-                    problems.append(f"production for {a!r} uses {b!r}, which is not a letter; letters are: "
-                                    f"{_show(letters)}")
+                    problems.append(
+                        f"production for {a!r} uses {b!r}, which is not a letter; letters are: {_show(letters)}"
+                    )
             productions[a] = word
         for a in seen:
             if a not in halt and a not in raw:
@@ -144,8 +145,10 @@ class TagSystem:
         letters = set(self.letters)
         for i, a in enumerate(word):
             if a not in letters:
-                raise InputError(f"letter {a!r} at position {i} of the word is not a letter of the system; "
-                                 f"letters are: {_show(self.letters)}")
+                raise InputError(
+                    f"letter {a!r} at position {i} of the word is not a letter of the system; "
+                    f"letters are: {_show(self.letters)}"
+                )
         return tuple(word)
 
 
@@ -225,8 +228,10 @@ def _rogozhin_codes(system: TagSystem) -> tuple[tuple[str, ...], dict[str, int]]
     if system.m != 2:
         problems.append(f"Rogozhin's machine simulates 2-tag systems; this system has m = {system.m}")
     if len(system.halt) != 1:
-        problems.append(f"Rogozhin's machine needs exactly one halting letter (STOP), got {len(system.halt)}: "
-                        f"{_show(sorted(system.halt))}")
+        problems.append(
+            f"Rogozhin's machine needs exactly one halting letter (STOP), got {len(system.halt)}: "
+            f"{_show(sorted(system.halt))}"
+        )
     order = tuple(a for a in system.letters if a not in system.halt)
     if not order:
         problems.append("Rogozhin's machine needs at least one non-halting letter")
@@ -240,8 +245,10 @@ def _rogozhin_codes(system: TagSystem) -> tuple[tuple[str, ...], dict[str, int]]
         elif a == last and len(p) != 2:
             problems.append(f"P({a}) = {' '.join(p)}: a[n] = {last!r} must have exactly P(a[n]) = {last} {last}")
         elif a != last and len(p) == 2:
-            problems.append(f"P({a}) = {' '.join(p)}: only a[n] = {last!r} may have P = a[n] a[n]; "
-                            f"{a!r} needs at least one more letter")
+            problems.append(
+                f"P({a}) = {' '.join(p)}: only a[n] = {last!r} may have P = a[n] a[n]; "
+                f"{a!r} needs at least one more letter"
+            )
     if problems:
         raise SpecError(problems)
     lengths: dict[str, int] = {}
@@ -330,8 +337,10 @@ def decode_rogozhin_codes(tape: str) -> str:
     codes = tape[first + 1 :].rstrip(ROGOZHIN_BLANK)
     bad = sorted(set(codes) - {"1", "c"})
     if bad or not codes:
-        raise InputError(f"the result part {codes!r} of the tape must be runs of '1' separated by 'c'"
-                         + (f"; found {_show(bad)}" if bad else ""))
+        raise InputError(
+            f"the result part {codes!r} of the tape must be runs of '1' separated by 'c'"
+            + (f"; found {_show(bad)}" if bad else "")
+        )
     return codes
 
 
@@ -351,10 +360,14 @@ def decode_rogozhin(system: TagSystem, tape: str) -> tuple[str, ...]:
     letters = []
     for i, run in enumerate(decode_rogozhin_codes(tape).split("c")):
         if len(run) not in by_length:
-            raise InputError(f"code {i} of the result has {len(run)} ones, which is no letter's code; "
-                             f"codes: " + ", ".join(f"{a}={n}" for a, n in lengths.items()))
+            raise InputError(
+                f"code {i} of the result has {len(run)} ones, which is no letter's code; "
+                f"codes: " + ", ".join(f"{a}={n}" for a, n in lengths.items())
+            )
         letters.append(by_length[len(run)])
     if letters[-1] != order[-1]:
-        raise InputError(f"the result word {' '.join(letters)} does not end with STOP {order[-1]!r}; "
-                         "was the tape taken from a halted run?")
+        raise InputError(
+            f"the result word {' '.join(letters)} does not end with STOP {order[-1]!r}; "
+            "was the tape taken from a halted run?"
+        )
     return tuple(letters[:-1])
