@@ -61,6 +61,7 @@ from .errors import InputError, PrecisionError, TuringRNNError
 from .interpreter import check_max_steps, check_stack_input, check_tm_input, steps
 from .machines import StackMachine, TuringMachine
 from .network import Network
+from .progress import Progress, ProgressBar, ProgressCallback, monotonic
 from .trace import Getter, Trace, read_state, reduction_of
 
 RECORD_MODES = ("steps", "ticks", "final")
@@ -262,7 +263,7 @@ class _Source:
         one = "1" if r.binary else "S"
         B, V = spec.B, spec.vname
         wlo, whi = spec.wrange
-        bv = f"{V}" if B == 1 else f"{B}*{V}"
+        bv = f"{V}" if B == 1 else f"({V} << {B.bit_length() - 1})" if B & (B - 1) == 0 else f"{B}*{V}"
 
         def with_v(lines: list[str]) -> list[str]:
             return ([spec.vline] if spec.vline else []) + lines
@@ -305,13 +306,16 @@ class _Source:
             if V is None:
                 last = [f"_fractional({sub}, {i}, s, {L})"] if r.binary else [f"{out} = s * {self.const(1, L)}"]
                 return [f"s = {s}"] + _branches([("s <= 0", [f"{out} = 0"]), (f"s >= {L}", [f"{out} = {one}"])], last)
+            zero = [v for v in range(lo, hi + 1) if spec.A * v + spec.c == 0]
             if hi - lo < _TABLE:
                 table = self.table(tuple(spec.A * v + spec.c for v in range(lo, hi + 1)))
                 sS = f"{table}[{m}]" if lo == 0 else f"{table}[{m} - {lo}]".replace("- -", "+ ")
             else:
                 sS = f"({s}) * S"
             conds = [("t <= 0", [f"{out} = 0"]), (f"t >= {self.const(L)}", [f"{out} = {one}"])]
-            return with_v([f"t = {sS} + {bv}"] + _branches(conds, middle("t")))
+            # s = 0 (such as reading a blank): no big addition of a zero constant
+            t = f"{bv} if {m} == {zero[0]} else {sS} + {bv}" if zero else f"{sS} + {bv}"
+            return with_v([f"t = {t}"] + _branches(conds, middle("t")))
 
         if spec.mname is None:
             return fixed(spec.c)
@@ -431,7 +435,7 @@ class _Engine:
         self.safe = _phase_safe(net, self.rows)
         self.code, self.cont = self._state_code(net)
         self.tick = self._generate_tick(len(net.inputs))
-        self._kernels: dict[bool, _Generated] = {}
+        self._kernels: dict[tuple[bool, bool], _Generated] = {}
 
     def _state_code(self, net: Network) -> tuple[tuple[tuple[int, int], ...] | None, frozenset[int]]:
         """The readout's state code as int terms over binary neurons (times ``M``), and the codes that go on."""
@@ -464,13 +468,22 @@ class _Engine:
         source = "\n".join(code) + "\n"
         return _Generated(_compile(source, "_tick"), source, src)
 
-    def kernel(self, skip: bool) -> _Generated:
-        """The step kernel; ``skip``: leave out neurons that are zero outside their phase."""
-        if skip not in self._kernels:
-            self._kernels[skip] = self._generate_kernel(skip)
-        return self._kernels[skip]
+    def kernel(self, skip: bool, final: bool = False) -> _Generated:
+        """The step kernel; ``skip``: leave out neurons that are zero outside their phase.
 
-    def _generate_kernel(self, skip: bool) -> _Generated:
+        The kernel ``fn(vals, C, steps_left, rec, cont)`` returns ``(status, done, signal, vals, prev)``:
+        status 0 (a code not in ``cont``), 1 (a ``_Stop`` signal, in ``signal``) or 2 (``steps_left`` done),
+        the steps done, and the values at the last readout tick (status 0 and 2) or before the failing
+        sub-tick (status 1). It calls ``rec(row)`` at every readout tick, except with ``final``: then it
+        only keeps the last two readout rows, ``prev`` (``None`` if fewer than two steps were done) and
+        the row of step ``done``, which is ``vals`` unless the status is 1 (``rec`` is unused).
+        """
+        key = (skip, final)
+        if key not in self._kernels:
+            self._kernels[key] = self._generate_kernel(skip, final)
+        return self._kernels[key]
+
+    def _generate_kernel(self, skip: bool, final: bool) -> _Generated:
         n, T = self.size, self.ticks_per_step
         safe = self.safe if skip else [False] * n
         src = _Source()
@@ -483,6 +496,7 @@ class _Engine:
 
         loop: list[str] = []
         handlers: list[str] = []
+        prev = "(prev if done > 1 else None, row)" if final else "None"
         names = ("a", "b")
         for sub in range(1, T + 1):
             r, w = names[(sub - 1) % 2], names[sub % 2]
@@ -496,7 +510,7 @@ class _Engine:
                 lambda i, w=w: f"{w}{i}",  # type: ignore[misc]
                 sub,
             )
-            handlers += [f"if e.sub == {sub}:", f"    return 1, done, e, {values(r, before)}"]
+            handlers += [f"if e.sub == {sub}:", f"    return 1, done, e, {values(r, before)}, {prev}"]
         if T % 2:  # the last sub-tick wrote the b's
             loop += [f"a{i} = b{i}" for i in range(n) if live(i, 0)]
         if self.code is None:
@@ -515,14 +529,15 @@ class _Engine:
             "        while done < steps_left:",
             *("            " + x for x in loop),
             "            done += 1",
+            *(["            prev = row"] if final else []),
             f"            row = {values('a', 0)}",
-            "            rec(row)",
+            *([] if final else ["            rec(row)"]),
             f"            if {code} not in cont:",
-            "                return 0, done, None, row",
+            f"                return 0, done, None, row, {prev}",
             "    except _Stop as e:",
             *("        " + x for x in handlers),
             "        raise",
-            "    return 2, done, None, row",
+            f"    return 2, done, None, row, {prev}",
         ]
         source = "\n".join(lines) + "\n"
         return _Generated(_compile(source, "_kernel"), source, src)
@@ -700,6 +715,8 @@ class _Runner:
         self.scale = _Scale(engine.primes, [v.denominator for v in start], max_digits)
         self.growths = 0
         self.phase_skipping = False
+        self.interrupted = False
+        self.started = monotonic()
         S = self.scale.S
         values = []
         for i, v in enumerate(start):
@@ -771,42 +788,118 @@ class _Runner:
         stop_reason: Callable[[tuple[int, ...], int], str | None],
         inputs: Inputs,
         last_input: int,
+        progress: ProgressCallback | None = None,
     ) -> str | None:
-        """From the first readout tick, take machine steps until ``stop_reason`` names one or ``max_steps``."""
+        """From the first readout tick, take machine steps until ``stop_reason`` names one or ``max_steps``.
+
+        ``progress`` is called between chunks of steps (and once more at the end, with ``done=True``). A
+        ``KeyboardInterrupt`` raised anywhere (Ctrl-C, or by ``progress``) ends the run at the last readout
+        tick that was completed and checked: ``interrupted`` is set and the reason is ``None``.
+        """
         T = self.engine.ticks_per_step
         self.readout()
         reason = stop_reason(self.vals, self.steps)
-        while reason is None and self.steps < max_steps:
-            if self.record == "ticks" or self.t <= last_input:
-                if self.steps % _CHUNK == 0:
-                    self._check_memory()
+        chunk = _CHUNK
+        saved = self._checkpoint()
+        try:
+            while reason is None and self.steps < max_steps:
+                saved = self._checkpoint()
+                began = monotonic()
+                if progress is not None:
+                    progress(self.progress(max_steps))
+                reason = self._advance(max_steps, chunk, cont, stop_reason, inputs, last_input, T)
+                # keep chunks short enough for progress reports and Ctrl-C (a few per second at any depth)
+                took = monotonic() - began
+                chunk = max(64, chunk // 2) if took > 0.1 else min(_CHUNK, chunk * 2) if took < 0.02 else chunk
+        except KeyboardInterrupt:
+            self._restore(saved)
+            self.interrupted = True
+            reason = None
+        if progress is not None:
+            progress(self.progress(max_steps, done=True))
+        return reason
+
+    def _advance(
+        self,
+        max_steps: int,
+        chunk: int,
+        cont: Any,
+        stop_reason: Callable[[tuple[int, ...], int], str | None],
+        inputs: Inputs,
+        last_input: int,
+        T: int,
+    ) -> str | None:
+        """Up to ``chunk`` machine steps (at least one); returns the stop reason or ``None``."""
+        if self.record == "ticks" or self.t <= last_input:
+            self._check_memory()
+            for _ in range(min(chunk, max_steps - self.steps)):
                 for _ in range(T):
                     self.tick(inputs(self.t))
-            else:
-                skip = self.engine.respects_phases(self.vals)
-                self.phase_skipping |= skip and any(self.engine.safe)
-                kernel = self.engine.kernel(skip)
-                rec = self.recording.segments[-1][1].append
-                self._check_memory()
-                left = min(max_steps - self.steps, _CHUNK)
-                status, done, signal, vals = kernel.fn(self.vals, self.consts(kernel), left, rec, cont)
-                self.steps += done
-                self.t += done * T
-                self.vals = vals
-                if status == 2:
-                    continue
-                if status == 0:
-                    reason = stop_reason(vals, self.steps)
-                    continue
-                # a signal in sub-tick `sub`: finish this step tick by tick
-                self.t += signal.sub - 1
-                self._signal(signal, self.t)
-                for _ in range(T - signal.sub + 1):
-                    self.tick(inputs(self.t))
-            self.steps += 1
-            self.readout()
-            reason = stop_reason(self.vals, self.steps)
-        return reason
+                self.steps += 1
+                self.readout()
+                reason = stop_reason(self.vals, self.steps)
+                if reason is not None or (self.record != "ticks" and self.t > last_input):
+                    return reason  # the kernel takes over once the input is read
+            return None
+        skip = self.engine.respects_phases(self.vals)
+        self.phase_skipping |= skip and any(self.engine.safe)
+        final = self.record == "final"
+        kernel = self.engine.kernel(skip, final)
+        rec = self.recording.segments[-1][1].append
+        self._check_memory()
+        left = min(max_steps - self.steps, chunk)
+        status, done, signal, vals, last = kernel.fn(self.vals, self.consts(kernel), left, rec, cont)
+        if final and done:
+            if last[0] is not None:
+                rec(last[0])
+            rec(last[1])
+        self.steps += done
+        self.t += done * T
+        self.vals = vals
+        if status == 2:
+            return None
+        if status == 0:
+            return stop_reason(vals, self.steps)
+        # a signal in sub-tick `sub`: finish this step tick by tick from the values before it
+        self.t += signal.sub - 1
+        self._signal(signal, self.t)
+        for _ in range(T - signal.sub + 1):
+            self.tick(inputs(self.t))
+        self.steps += 1
+        self.readout()
+        return stop_reason(self.vals, self.steps)
+
+    def _checkpoint(self) -> tuple[Any, ...]:
+        """What :meth:`_restore` needs to go back to this readout tick."""
+        segments = self.recording.segments
+        last = segments[-1][1]
+        kept = tuple(last) if self.recording.final else len(last)
+        return (self.vals, self.t, self.steps, self.growths, dict(self.scale.exps), self.scale.S, len(segments), kept)
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        """Go back to a checkpoint (after an interrupt that may have come in the middle of anything)."""
+        self.vals, self.t, self.steps, self.growths, exps, S, n, kept = saved
+        self.scale.exps, self.scale.S = exps, S
+        self._consts.clear()
+        segments = self.recording.segments
+        del segments[n:]
+        rows = segments[-1][1]
+        if isinstance(rows, deque):
+            segments[-1] = (S, deque(kept, maxlen=2))
+        else:
+            del rows[kept:]
+
+    def progress(self, max_steps: int, done: bool = False) -> Progress:
+        """A :class:`~turingrnn.progress.Progress` snapshot of the run."""
+        return Progress(
+            steps=self.steps,
+            max_steps=max_steps,
+            ticks=self.t,
+            seconds=monotonic() - self.started,
+            scale_digits=self.scale.digits(self.scale.exps),
+            done=done,
+            interrupted=self.interrupted,
+        )
 
     def _check_memory(self) -> None:
         """Raise :class:`PrecisionError` when the recorded rows would pass ``max_memory`` (estimated from the last)."""
@@ -826,6 +919,8 @@ class _Runner:
             "scale_digits": round(self.scale.digits(self.scale.exps), 1),
             "growths": self.growths,
             "phase_skipping": self.phase_skipping,
+            "interrupted": self.interrupted,
+            "seconds": round(monotonic() - self.started, 6),
         }
 
     def row_ticks(self) -> Sequence[int]:
@@ -912,8 +1007,20 @@ def run_exact(
     record: str = "steps",
     max_digits: int = DEFAULT_MAX_DIGITS,
     max_memory: int = DEFAULT_MAX_MEMORY,
+    progress: bool | ProgressCallback | None = None,
 ) -> Trace:
     """Run ``net`` on ``word`` in exact arithmetic until its machine halts or ``max_steps`` steps were taken.
+
+    Long runs: ``progress=True`` prints a progress line on ``stderr`` (steps,
+    depth in digits of the scale, steps per second), at most four times a
+    second; a callable gets every :class:`~turingrnn.progress.Progress`
+    snapshot instead (every few thousand steps, and once with ``done=True``).
+    Ctrl-C (a ``KeyboardInterrupt``, also one raised by the callback) does not
+    raise: the run returns its trace up to the last readout tick it completed.
+    Such a partial trace has ``trace.info["interrupted"] == True`` and the
+    semantics of a step limit (``stop`` is ``None``, status ``out-of-steps``),
+    and decodes like any other. An interrupt before the first readout tick
+    (while a streamed network reads its word) is raised.
 
     Args:
         net: A compiled network (``input_mode`` ``"preloaded"`` or ``"streamed"``).
@@ -926,9 +1033,13 @@ def run_exact(
             :class:`~turingrnn.errors.PrecisionError`.
         max_memory: The largest estimated size of the recorded values, in
             bytes, before :class:`~turingrnn.errors.PrecisionError`.
+        progress: ``True`` for a progress line on ``stderr``, or a callback taking
+            :class:`~turingrnn.progress.Progress` snapshots.
 
     Returns:
         The :class:`~turingrnn.trace.Trace`; ``trace.decode()`` is the interpreter's result.
+        ``trace.info`` holds ``scale_digits``, ``growths``, ``phase_skipping``,
+        ``interrupted`` and ``seconds``.
 
     Raises:
         InputError: The word or head does not fit the machine, or an argument is invalid.
@@ -960,11 +1071,12 @@ def run_exact(
             return "halting state" if state in reduction_of(machine).machine.halting_states else None
         return "halting state" if machine is not None and state in machine.halting_states else None
 
+    report = ProgressBar() if progress is True else progress or None
     try:
         runner = _Runner(engine, start, record, first, max_digits, max_memory)
         while runner.t < first:
             runner.tick(inputs(runner.t))
-        reason = runner.run_steps(max_steps, engine.cont, stop_reason, inputs, last_input)
+        reason = runner.run_steps(max_steps, engine.cont, stop_reason, inputs, last_input, report)
     except MemoryError:
         raise PrecisionError(
             f"memory ran out in an exact run of {net.size} neurons (record={record!r}); "
