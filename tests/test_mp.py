@@ -13,7 +13,7 @@ from turingrnn.encoding import DecodeError, encode_word
 from turingrnn.errors import InputError
 from turingrnn.exact import run_exact
 from turingrnn.interpreter import StackConfiguration
-from turingrnn.mp import is_exact_base, nearest_code, run_mp
+from turingrnn.mp import binary_fraction_rows, is_exact_base, nearest_code, run_mp
 
 # Machines whose stacks and half-tapes all have a base that is a power of two (2 or 4 symbols).
 EXACT_BASE_CASES = [
@@ -86,6 +86,15 @@ def test_without_the_rounding_check_a_deep_streamed_input_loads_silently_truncat
     assert isinstance(config, StackConfiguration) and config.stacks[0][1] == word[:27]
     run = run_mp(net, word, prec=53)
     assert run.diverged_at == 0 and "was rounded" in (run.divergence or "")
+
+
+def test_rounding_is_watched_where_exact_values_are_binary_fractions_even_in_a_network_with_thirds() -> None:
+    """ss95 carries a 4-symbol stack's top index as j/3; the loader's rows stay watched and catch the truncation."""
+    net = compile_machine(tr.load_machine("dyck2"), construction="ss95", input_mode="streamed")
+    watched = dict(zip(net.labels, binary_fraction_rows(net), strict=True))
+    assert not watched["top:in@2"] and not watched["stack:in"] and watched["load:acc"] and watched["stack:open"]
+    run = run_mp(net, "[]((([])))", prec=24)  # 10 symbols of base 8 need 30 bits
+    assert run.diverged_at == 0 and "'load:acc' was rounded" in (run.divergence or "")
 
 
 def test_a_preloaded_code_deeper_than_the_precision_is_flagged_at_step_0() -> None:

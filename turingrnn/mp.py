@@ -27,8 +27,9 @@ Leaving the code (``diverged_at``):
     * a stack value is not a valid code (every readout), see :func:`nearest_code`;
     * a preloaded stack code is not exactly representable at ``prec`` bits
       (step 0; only for bases that are powers of two, where codes are exact);
-    * with ``check_rounding`` (the default), in a network whose weights are
-      all binary fractions: a neuron value in ``(0, 1)`` whose row rounded.
+    * with ``check_rounding`` (the default): a value in ``(0, 1)`` that was
+      rounded, of a neuron whose exact values are binary fractions (its
+      weights are, and its analog inputs are such neurons).
 
     The first three are what a float core can check from the values alone.
     They miss one failure: a streamed input deeper than the precision is
@@ -255,16 +256,36 @@ def _show(v: Fraction) -> str:
     return repr(float(v))
 
 
-def is_binary_fraction_network(net: Network) -> bool:
-    """Whether every weight and bias is a binary fraction, so that every exact value of the network is one too."""
-    weights = [w for _, _, w in net.W] + [w for _, _, w in net.U] + list(net.b)
-    return all(w.denominator & (w.denominator - 1) == 0 for w in weights)
+def binary_fraction_rows(net: Network) -> tuple[bool, ...]:
+    """For each neuron, whether its exact value is always a binary fraction (so rounding it loses information).
+
+    True for an analog neuron whose weights, bias and input-line weights are
+    binary fractions and whose analog inputs are such neurons too (the largest
+    such set); binary neurons are 0 or 1 and need no rounding check.
+    """
+
+    def dyadic(w: Fraction) -> bool:
+        return w.denominator & (w.denominator - 1) == 0
+
+    rows, lines = net.rows(), net.input_rows()
+    keep = [not net.binary[i] for i in range(net.size)]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(net.size):
+            if keep[i] and (
+                not dyadic(net.b[i])
+                or not all(dyadic(w) for _, w in lines[i])
+                or not all(dyadic(w) and (net.binary[j] or keep[j]) for j, w in rows[i])
+            ):
+                keep[i], changed = False, True
+    return tuple(keep)
 
 
 class _Ticker:
     """One network tick in ``prec``-bit arithmetic, with the binary neurons (and, if asked, rounding) checked."""
 
-    def __init__(self, net: Network, ctx: Any, watch_rounding: bool) -> None:
+    def __init__(self, net: Network, ctx: Any, watched: Sequence[bool]) -> None:
         prec, rnd = ctx.prec, libmp.round_nearest
 
         def raw(w: Fraction) -> _Raw:
@@ -276,14 +297,13 @@ class _Ticker:
             self.rounded = True
             return libmp.mpf_pos(exact, prec, rnd)
 
-        self.add: Callable[[_Raw, _Raw], _Raw]
-        self.mul: Callable[[_Raw, _Raw], _Raw]
-        if watch_rounding:
-            self.add = lambda a, b: rounded(libmp.mpf_add(a, b))
-            self.mul = lambda a, b: rounded(libmp.mpf_mul(a, b))
-        else:
-            self.add = lambda a, b: libmp.mpf_add(a, b, prec, rnd)
-            self.mul = lambda a, b: libmp.mpf_mul(a, b, prec, rnd)
+        # watched rows round through rounded(), which notes whether it changed the value
+        self.ops: list[tuple[Callable[[_Raw, _Raw], _Raw], Callable[[_Raw, _Raw], _Raw]]] = [
+            (lambda a, b: rounded(libmp.mpf_add(a, b)), lambda a, b: rounded(libmp.mpf_mul(a, b)))
+            if watch
+            else (lambda a, b: libmp.mpf_add(a, b, prec, rnd), lambda a, b: libmp.mpf_mul(a, b, prec, rnd))
+            for watch in watched
+        ]
         self.rounded = False
         self.prec = prec
         self.net = net
@@ -309,9 +329,9 @@ class _Ticker:
         return out
 
     def tick(self, x: Sequence[Any], u: Sequence[int], t: int) -> list[Any]:
-        add, mul = self.add, self.mul
         out: list[Any] = []
         for i, bias in enumerate(self.bias):
+            add, mul = self.ops[i]
             z, self.rounded = bias, False
             for k, w in self.lines[i]:
                 if u[k]:
@@ -400,11 +420,11 @@ def run_mp(
         prec: Significand bits (53: float64, 24: float32).
         head: The Turing machine head's start index in ``word`` (preloaded networks only).
         max_steps: The most machine steps (readouts after the first) to take.
-        check_rounding: In a network whose weights are all binary fractions
-            (:func:`is_binary_fraction_network`), also flag the first neuron
-            value in ``(0, 1)`` whose row rounded: its exact value is a binary
-            fraction that needs more than ``prec`` bits, so information was
-            lost. ``False`` keeps only the code checks (as a float core has).
+        check_rounding: Also flag the first value in ``(0, 1)`` of a neuron
+            whose exact values are binary fractions (:func:`binary_fraction_rows`)
+            and whose row rounded: its exact value needs more than ``prec``
+            bits, so information was lost. ``False`` keeps only the checks a
+            float core can make from the values.
 
     Returns:
         The :class:`MPRun`. ``diverged_at`` is the first machine step at which
@@ -429,7 +449,7 @@ def run_mp(
     ctx = mpmath.MPContext()
     ctx.prec = prec
     _separate(net.readout.stacks, net.readout.state_code.terms)
-    ticker = _Ticker(net, ctx, check_rounding and is_binary_fraction_network(net))
+    ticker = _Ticker(net, ctx, binary_fraction_rows(net) if check_rounding else (False,) * net.size)
     x = ticker.start(start, ctx)
     configurations: list[Configuration] = []
     readouts: list[tuple[Fraction, ...]] = []
