@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 
 import pytest
@@ -66,7 +68,9 @@ def test_keyboard_interrupt_returns_the_partial_trace(bb5: tr.TuringMachine, rec
     assert trace.info["interrupted"] is True and trace.stop is None
     assert 0 < trace.steps < 1_000_000 and trace.status is Status.OUT_OF_STEPS
     assert trace.ticks == 2 * trace.steps
-    assert trace.decode() == run(bb5, max_steps=trace.steps)
+    expected = run(bb5, max_steps=trace.steps)
+    assert trace.decode() == dataclasses.replace(expected, reason="interrupted")
+    assert trace.reason == "interrupted"
     if record != "final":
         assert trace.first_divergence(run_exact(compile_machine(bb5), "", max_steps=trace.steps)) is None
 
@@ -93,7 +97,7 @@ def test_keyboard_interrupt_in_the_middle_of_a_precision_growth_rolls_back(bb5: 
     finally:
         exact._Runner._signal = original  # type: ignore[method-assign]
     assert trace.info["interrupted"] is True and calls == 5
-    assert trace.decode() == run(bb5, max_steps=trace.steps)
+    assert trace.decode() == dataclasses.replace(run(bb5, max_steps=trace.steps), reason="interrupted")
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ TMConfiguration(state='A', tape='11', head=1)
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
@@ -129,7 +130,9 @@ class Trace:
         steps: Machine steps taken.
         stop: Why the machine stopped: ``"halting state"``, ``"undefined
             transition"``, or ``None`` when the step limit was reached.
-        info: Engine statistics (the exact engine: ``scale_digits``, ``growths``, ``phase_skipping``).
+        info: Engine statistics (the exact engine: ``scale_digits``, ``growths``, ``phase_skipping``,
+            ``seconds``, and ``interrupted`` when Ctrl-C stopped the run: it then ends like a step
+            limit with the reason ``"interrupted"``).
     """
 
     network: Network
@@ -209,7 +212,11 @@ class Trace:
     @functools.cached_property
     def result(self) -> RunResult:
         """The run as an interpreter :class:`~turingrnn.interpreter.RunResult` (no configuration trace)."""
-        return finish(self.network.machine, self.steps, self.final_configuration, self.stop)
+        return self._mark(finish(self.network.machine, self.steps, self.final_configuration, self.stop))
+
+    def _mark(self, result: RunResult) -> RunResult:
+        """A run stopped by Ctrl-C ends like a step limit, with the reason ``"interrupted"``."""
+        return dataclasses.replace(result, reason="interrupted") if self.info.get("interrupted") else result
 
     def decode(self, *, trace: bool = False) -> RunResult:
         """The :class:`~turingrnn.interpreter.RunResult` the interpreter gives for the same run.
@@ -218,7 +225,8 @@ class Trace:
         """
         if not trace:
             return self.result
-        return finish(self.network.machine, self.steps, self.final_configuration, self.stop, list(self.configurations))
+        configs = list(self.configurations)
+        return self._mark(finish(self.network.machine, self.steps, self.final_configuration, self.stop, configs))
 
     @property
     def status(self) -> Status:
