@@ -254,3 +254,9 @@ def test_compile_exports_graphml_and_dot(capsys, tmp_path) -> None:
     g = nx.read_graphml(graphml)
     assert g.nodes["copy:L"]["role"] == "copy" and g.number_of_nodes() == 13
     assert dot.read_text().startswith('digraph "compact"')
+
+
+def test_run_with_progress_reports_on_stderr(capsys) -> None:
+    code, out, err = run_cli(capsys, "run", "bb4", "--progress", "--json")
+    assert code == EXIT_OK and json.loads(out)["steps"] == 107
+    assert "107/1,000,000 steps" in err and err.rstrip().endswith("done")

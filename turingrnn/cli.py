@@ -100,6 +100,11 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="machine step limit")
     r.add_argument("--engine", choices=("exact",), default="exact", help="exact: exact rational simulation")
     r.add_argument("--verify", action="store_true", help="also check every step against the interpreter")
+    r.add_argument(
+        "--progress",
+        action="store_true",
+        help="show steps, depth and steps/s on stderr; Ctrl-C stops with the partial result",
+    )
 
     i = sub.add_parser("info", help="neurons by role, nonzero weights, ticks per step")
     network_source(i)
@@ -237,7 +242,8 @@ def _run(args: argparse.Namespace) -> int:
     from .verify import verify
 
     net = _network(args)
-    trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps)
+    record = "final" if args.progress and not args.verify else "steps"
+    trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps, record=record, progress=args.progress)
     result = trace.decode()
     verified = False
     if args.verify:
