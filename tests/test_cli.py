@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from turingrnn.cli import EXIT_ERROR, EXIT_OK, EXIT_OUT_OF_STEPS, EXIT_PROBLEMS, main
+from turingrnn.cli import EXIT_DIVERGED, EXIT_ERROR, EXIT_OK, EXIT_OUT_OF_STEPS, EXIT_PROBLEMS, main
 from turingrnn.parsing import list_constructions
 
 
@@ -260,3 +260,28 @@ def test_run_with_progress_reports_on_stderr(capsys) -> None:
     code, out, err = run_cli(capsys, "run", "bb4", "--progress", "--json")
     assert code == EXIT_OK and json.loads(out)["steps"] == 107
     assert "107/1,000,000 steps" in err and err.rstrip().endswith("done")
+
+
+@pytest.mark.parametrize("engine", ["float64", "float32", "mp"])
+def test_run_on_a_float_engine_reports_no_divergence_when_exact(capsys, engine: str) -> None:
+    code, out, _ = run_cli(capsys, "run", "dyck1", "--input", "(())", "--engine", engine, "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["accepted"] is True and data["diverged_at"] is None and data["engine"] == engine
+
+
+def test_run_on_float64_flags_a_word_too_deep_for_it_with_its_own_exit_code(capsys) -> None:
+    word = "01" * 40  # 80 symbols in base 4: 160 bits, far beyond float64's 53
+    code, out, _ = run_cli(capsys, "run", "reverse_string", "--input", word, "--engine", "float64", "--json")
+    data = json.loads(out)
+    assert code == EXIT_DIVERGED and data["diverged_at"] is not None and data["reason"] == "left the code"
+    exact = json.loads(run_cli(capsys, "run", "reverse_string", "--input", word, "--json")[1])
+    assert exact["stacks"]["out"] == word[::-1]
+
+
+def test_run_on_mp_with_enough_bits_is_exact_on_a_deep_word(capsys) -> None:
+    word = "01" * 40
+    code, out, _ = run_cli(
+        capsys, "run", "reverse_string", "--input", word, "--engine", "mp", "--prec", "400", "--json"
+    )
+    data = json.loads(out)
+    assert code == EXIT_OK and data["stacks"]["out"] == word[::-1] and data["diverged_at"] is None

@@ -21,6 +21,8 @@ Exit codes:
 * 1: ``check`` found problems; ``verify`` (or ``run --verify``) found a disagreement
 * 2: bad usage, a bad machine or a bad input (one line on stderr, no traceback)
 * 3: the step limit was reached before the machine halted
+* 4: ``run`` with a float or mpmath engine flagged that the network state left the code
+  (``diverged_at`` in the JSON); the result shown is the last step that was still exact
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import __version__
 from .compiler import compile_machine
 from .errors import SpecWarning, TuringRNNError
-from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, run
+from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
+from .interpreter import steps as iter_steps
 from .machines import Machine, TuringMachine
 from .network import Network
 from .parsing import list_constructions, load_machine
@@ -46,6 +50,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 EXIT_OUT_OF_STEPS = 3
+EXIT_DIVERGED = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,7 +103,13 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
     r.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
     r.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="machine step limit")
-    r.add_argument("--engine", choices=("exact",), default="exact", help="exact: exact rational simulation")
+    r.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="exact",
+        help="exact (rational, the default); float64 or float32 (Numba float core); mp (mpmath, --prec bits)",
+    )
+    r.add_argument("--prec", type=int, default=113, metavar="BITS", help="significand bits for --engine mp")
     r.add_argument("--verify", action="store_true", help="also check every step against the interpreter")
     r.add_argument(
         "--progress",
@@ -237,14 +248,50 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
+ENGINES = ("exact", "float64", "float32", "mp")
+
+
+def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None]:
+    """Run the chosen engine: the machine-level result, the ticks, and the step that left the code (if any)."""
     from .exact import run_exact
+
+    if args.engine == "exact":
+        record = "final" if args.progress and not args.verify else "steps"
+        trace = run_exact(
+            net, args.input, head=args.head, max_steps=args.max_steps, record=record, progress=args.progress
+        )
+        return trace.decode(), trace.ticks, None
+    if args.engine == "mp":
+        from .mp import run_mp
+
+        run = run_mp(net, args.input, prec=args.prec, head=args.head, max_steps=args.max_steps)
+        diverged, steps, configuration = run.diverged_at, run.steps, run.configurations
+    else:
+        from .fast import FloatTrace, run_float
+
+        trace = cast(
+            FloatTrace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps)
+        )
+        diverged, steps = trace.diverged_at, trace.steps
+        if diverged is None:
+            return trace.decode(), trace.ticks, None
+        configuration = tuple(trace.configuration(k) for k in range(diverged))
+    if diverged is None:
+        return finish(net.machine, steps, configuration[-1], run.stop), steps * net.ticks_per_step, None
+    if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
+        configuration = (next(iter_steps(net.machine, args.input, head=args.head)),)
+    last = max(diverged - 1, 0)
+    result = replace(finish(net.machine, last, configuration[last], None), reason="left the code")
+    return result, last * net.ticks_per_step, diverged
+
+
+def _run(args: argparse.Namespace) -> int:
     from .verify import verify
 
     net = _network(args)
-    record = "final" if args.progress and not args.verify else "steps"
-    trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps, record=record, progress=args.progress)
-    result = trace.decode()
+    if args.engine != "exact" and args.progress:
+        raise _UsageError("--progress needs --engine exact")
+    result, ticks, diverged_at = _simulate(net, args)
     verified = False
     if args.verify:
         report = verify(net.machine, [(args.input, args.head)], net=net, max_steps=args.max_steps)
@@ -252,11 +299,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         out: dict[str, Any] = {"machine": net.machine.name, "kind": net.machine.kind, "engine": args.engine}
         out |= result.to_dict()
-        out |= {"ticks": trace.ticks, "neurons": net.size, "construction": net.construction, "verified": verified}
+        out |= {"ticks": ticks, "neurons": net.size, "construction": net.construction, "verified": verified}
+        if args.engine != "exact":
+            out["diverged_at"] = diverged_at
         print(json.dumps(out))
     else:
+        if diverged_at is not None:
+            print(f"engine {args.engine} left the code at step {diverged_at}; the last exact step is shown")
         print(
-            f"{result.status.value} after {result.steps} steps, {trace.ticks} ticks "
+            f"{result.status.value} after {result.steps} steps, {ticks} ticks "
             f"({net.size} neurons, {net.construction}, engine {args.engine})"
             + (", verified against the interpreter" if verified else "")
         )
@@ -267,6 +318,8 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+    if diverged_at is not None:
+        return EXIT_DIVERGED
     return EXIT_OUT_OF_STEPS if result.status is Status.OUT_OF_STEPS else EXIT_OK
 
 
