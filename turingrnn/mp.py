@@ -27,7 +27,7 @@ Leaving the code (``diverged_at``):
     * a stack value is not a valid code (every readout), see :func:`nearest_code`;
     * a preloaded stack code is not exactly representable at ``prec`` bits
       (step 0; only for bases that are powers of two, where codes are exact);
-    * with ``check_rounding`` (the default): a value in ``(0, 1)`` that was
+    * with ``check_rounding`` (the default): a value in ``(0, 1]`` that was
       rounded, of a neuron whose exact values are binary fractions (its
       weights are, and its analog inputs are such neurons).
 
@@ -342,6 +342,8 @@ class _Ticker:
             for j, w in self.big[i]:
                 if x[j] != _ZERO:
                     z = add(z, mul(w, x[j]))
+            # a rounded sum that lands on 1 may stand for an exact value just below 1
+            lost = self.rounded and not z[0] and z != _ZERO and libmp.mpf_le(z, _ONE)
             if z[0] or z == _ZERO:  # negative or zero
                 z = _ZERO
             elif libmp.mpf_ge(z, _ONE):
@@ -354,7 +356,7 @@ class _Ticker:
                     )
                 out.append(0 if z is _ZERO else 1)
                 continue
-            if self.rounded and inside:
+            if lost:
                 raise _Diverged(
                     f"neuron {self.net.labels[i]!r} was rounded at tick {t + 1}: its value needs more than "
                     f"{self.prec} significand bits"
@@ -420,7 +422,7 @@ def run_mp(
         prec: Significand bits (53: float64, 24: float32).
         head: The Turing machine head's start index in ``word`` (preloaded networks only).
         max_steps: The most machine steps (readouts after the first) to take.
-        check_rounding: Also flag the first value in ``(0, 1)`` of a neuron
+        check_rounding: Also flag the first value in ``(0, 1]`` of a neuron
             whose exact values are binary fractions (:func:`binary_fraction_rows`)
             and whose row rounded: its exact value needs more than ``prec``
             bits, so information was lost. ``False`` keeps only the checks a
