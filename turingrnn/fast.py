@@ -123,7 +123,8 @@ def _tick(V, E, src, dst, rows, r0, r1, line, net):  # noqa: ANN001, ANN202
     ``_NET``). Returns ``(why, neuron)`` of the first binary neuron that left
     the code, ``(0, -1)`` if none did.
     """
-    indptr, cols, w, a, aw, b, c0, kap, binary, uptr, ucols, uw, u = net[:13]
+    indptr, cols, w, a, aw, b, c0, kap, binary, uptr, ucols, uw, gamma = net[:13]
+    Vs, Es = V[src], E[src]
     why = 0
     where = -1
     for q in range(r0, r1):
@@ -134,9 +135,9 @@ def _tick(V, E, src, dst, rows, r0, r1, line, net):  # noqa: ANN001, ANN202
         count = 2
         for k in range(indptr[i], indptr[i + 1]):
             j = cols[k]
-            x = V[src, j]
+            x = Vs[j]
             z += w[k] * x
-            err += a[k] * E[src, j]
+            err += a[k] * Es[j]
             size += aw[k] * x
             count += x != 0
         if line >= 0:
@@ -145,7 +146,7 @@ def _tick(V, E, src, dst, rows, r0, r1, line, net):  # noqa: ANN001, ANN202
                     z += uw[k]
                     size += abs(np.float64(uw[k]))
                     count += 1
-        err = (err + (2 * count + 1) * u / (1.0 - (2 * count + 1) * u) * size) * kap[i]
+        err = (err + gamma[count] * size) * kap[i]
         zz = np.float64(z)
         if -zz >= err:
             v = 0.0
@@ -309,9 +310,10 @@ def _run_parallel(state, net, out, rec):  # noqa: ANN001, ANN202
             _run_word(wi, state, net, out, rec)
 
 
-_NET = "indptr cols w a aw b c0 kap binary uptr ucols uw u T lptr lrows allrows".split()
-"""The kernels' ``net`` tuple: CSR rows (float weights ``w``, their bounds ``|w|`` as ``a`` and ``aw``), biases,
-bound constants, binary flags, input lines, the unit roundoff, ticks per step and the rows live in each phase."""
+_NET = "indptr cols w a aw b c0 kap binary uptr ucols uw gamma T lptr lrows allrows".split()
+"""The kernels' ``net`` tuple: CSR rows (float weights ``w``; ``|w|`` as ``a`` and ``aw``), biases,
+bound constants, binary flags, input lines, ``gamma[m]`` (``gamma_{2m+1}`` of the dtype), ticks per step
+and the rows live in each phase."""
 
 _OUT_NAMES = (
     "st_ptr st_cols st_coef st_acoef st_gam st_carrier st_base st_odd pw pwi kmax "
@@ -405,7 +407,7 @@ def _plan(net: Network, dtype: np.dtype) -> _Plan:
         "lrows": np.array([i for x in live for i in x], i64),
         "allrows": np.arange(n, dtype=i64),
         "aw": np.array(aw, f64),
-        "u": u,
+        "gamma": np.array([_gamma(2 * m + 1, u) * _ONE_PLUS for m in range(max(map(len, rows), default=0) + 4)]),
     }
     stacks = _stack_arrays(net, arrays)
     arrays |= _state_arrays(net)
