@@ -162,3 +162,13 @@ def test_deep_stacks_are_flagged_before_they_decode_wrongly(dtype: str) -> None:
     fast = run_float(net, word, dtype=dtype)
     assert fast.diverged_at is not None
     check(machine, word, fast, every_step=True)
+
+
+def test_regression_blank_half_tape_grows_two_cells_in_one_step() -> None:
+    # Found while building the check: BB(4) at step 2 writes on a blank scanned
+    # cell and moves left, so R's code grows from 0 digits to 2 in one step. A
+    # depth bound of "last length + 1" flagged it as off the lattice.
+    machine = tr.load_machine("bb4")
+    fast = run_float(compile_machine(machine), "", max_steps=3)
+    assert fast.diverged_at is None
+    check(machine, "", fast, every_step=True)
