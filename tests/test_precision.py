@@ -169,6 +169,6 @@ def test_regression_blank_half_tape_grows_two_cells_in_one_step() -> None:
     # cell and moves left, so R's code grows from 0 digits to 2 in one step. A
     # depth bound of "last length + 1" flagged it as off the lattice.
     machine = tr.load_machine("bb4")
-    fast = run_float(compile_machine(machine), "", max_steps=3)
+    fast = run_float(compile_machine(machine), "", max_steps=MAX_STEPS)
     assert fast.diverged_at is None
     check(machine, "", fast, every_step=True)
