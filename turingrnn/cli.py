@@ -251,8 +251,8 @@ def _compile(args: argparse.Namespace) -> int:
 ENGINES = ("exact", "float64", "float32", "mp")
 
 
-def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None]:
-    """Run the chosen engine: the machine-level result, the ticks, and the step that left the code (if any)."""
+def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None, str | None]:
+    """Run the chosen engine: the machine-level result, the ticks, the step that left the code and why (if any)."""
     from .exact import run_exact
 
     if args.engine == "exact":
@@ -260,29 +260,29 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
         trace = run_exact(
             net, args.input, head=args.head, max_steps=args.max_steps, record=record, progress=args.progress
         )
-        return trace.decode(), trace.ticks, None
+        return trace.decode(), trace.ticks, None, None
     if args.engine == "mp":
         from .mp import run_mp
 
         run = run_mp(net, args.input, prec=args.prec, head=args.head, max_steps=args.max_steps)
-        diverged, steps, configuration = run.diverged_at, run.steps, run.configurations
+        diverged, steps, configuration, why = run.diverged_at, run.steps, run.configurations, run.divergence
     else:
         from .fast import FloatTrace, run_float
 
         trace = cast(
             FloatTrace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps)
         )
-        diverged, steps = trace.diverged_at, trace.steps
+        diverged, steps, why = trace.diverged_at, trace.steps, trace.info.get("divergence")
         if diverged is None:
-            return trace.decode(), trace.ticks, None
+            return trace.decode(), trace.ticks, None, None
         configuration = tuple(trace.configuration(k) for k in range(diverged))
     if diverged is None:
-        return finish(net.machine, steps, configuration[-1], run.stop), steps * net.ticks_per_step, None
+        return finish(net.machine, steps, configuration[-1], run.stop), steps * net.ticks_per_step, None, None
     if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
         configuration = (next(iter_steps(net.machine, args.input, head=args.head)),)
     last = max(diverged - 1, 0)
     result = replace(finish(net.machine, last, configuration[last], None), reason="left the code")
-    return result, last * net.ticks_per_step, diverged
+    return result, last * net.ticks_per_step, diverged, why
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -291,7 +291,7 @@ def _run(args: argparse.Namespace) -> int:
     net = _network(args)
     if args.engine != "exact" and args.progress:
         raise _UsageError("--progress needs --engine exact")
-    result, ticks, diverged_at = _simulate(net, args)
+    result, ticks, diverged_at, divergence = _simulate(net, args)
     verified = False
     if args.verify:
         report = verify(net.machine, [(args.input, args.head)], net=net, max_steps=args.max_steps)
@@ -301,11 +301,13 @@ def _run(args: argparse.Namespace) -> int:
         out |= result.to_dict()
         out |= {"ticks": ticks, "neurons": net.size, "construction": net.construction, "verified": verified}
         if args.engine != "exact":
-            out["diverged_at"] = diverged_at
+            out |= {"diverged_at": diverged_at, "divergence": divergence}
         print(json.dumps(out))
     else:
         if diverged_at is not None:
-            print(f"engine {args.engine} left the code at step {diverged_at}; the last exact step is shown")
+            print(
+                f"engine {args.engine} left the code at step {diverged_at} ({divergence}); the last exact step is shown"
+            )
         print(
             f"{result.status.value} after {result.steps} steps, {ticks} ticks "
             f"({net.size} neurons, {net.construction}, engine {args.engine})"
