@@ -70,7 +70,7 @@ def decode_word(value: Fraction, alphabet: tuple[str, ...], kind: str, *, limit:
     base = base_of(alphabet)
     symbols = {digit_of(i, kind): a for i, a in enumerate(alphabet)}
     if not 0 <= value < 1:
-        raise DecodeError(f"code value {value} is outside [0, 1)")
+        raise DecodeError(f"code value {float(value)!r} is outside [0, 1)")
     numerator, denominator = value.numerator, value.denominator
     # The code ends after n digits exactly when the denominator divides base**n.
     depth, power = 0, 1
@@ -79,7 +79,7 @@ def decode_word(value: Fraction, alphabet: tuple[str, ...], kind: str, *, limit:
         depth += 1
         power *= base
         if depth > bound:
-            raise DecodeError(f"code value {value} does not end within {bound} digits of base {base}")
+            raise DecodeError(f"code value {float(value)!r} does not end within {bound} digits of base {base}")
     scaled = numerator * (power // denominator)  # value * base**depth, an integer
     digits = []
     for _ in range(depth):
@@ -89,7 +89,7 @@ def decode_word(value: Fraction, alphabet: tuple[str, ...], kind: str, *, limit:
     for position, d in enumerate(reversed(digits), start=1):
         if d not in symbols:
             raise DecodeError(
-                f"code value {value}: digit {d} at depth {position} is not a {kind} digit of base {base} "
+                f"code value {float(value)!r}: digit {d} at depth {position} is not a {kind} digit of base {base} "
                 f"(allowed: {sorted(symbols)})"
             )
         out.append(symbols[d])

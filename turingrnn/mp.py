@@ -68,8 +68,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import mpmath  # type: ignore[import-untyped]
-from mpmath import libmp  # type: ignore[import-untyped]
+import mpmath
+from mpmath import libmp
 
 from .encoding import DecodeError, base_of, encode_word
 from .errors import InputError, TuringRNNError
