@@ -62,7 +62,7 @@ from .interpreter import check_max_steps, check_stack_input, check_tm_input, ste
 from .machines import StackMachine, TuringMachine
 from .network import Network
 from .progress import Progress, ProgressBar, ProgressCallback, monotonic
-from .trace import Getter, Trace, read_state, reduction_of
+from .trace import Getter, Trace, read_state, reduction_of, stop_reason
 
 RECORD_MODES = ("steps", "ticks", "final")
 """``steps``: values at every readout tick; ``ticks``: at every tick; ``final``: the last readouts only."""
@@ -1060,23 +1060,15 @@ def run_exact(
     else:
         raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
 
-    def stop_reason(values: tuple[int, ...], step: int) -> str | None:
-        state = read_state(net, _getter(engine.labels, engine.binary, values, runner.scale.S))
-        if state is None:
-            if step == 0:
-                raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
-            return "undefined transition"
-        machine = net.machine
-        if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
-            return "halting state" if state in reduction_of(machine).machine.halting_states else None
-        return "halting state" if machine is not None and state in machine.halting_states else None
+    def reason_at(values: tuple[int, ...], step: int) -> str | None:
+        return stop_reason(net, read_state(net, _getter(engine.labels, engine.binary, values, runner.scale.S)), step)
 
     report = ProgressBar() if progress is True else progress or None
     try:
         runner = _Runner(engine, start, record, first, max_digits, max_memory)
         while runner.t < first:
             runner.tick(inputs(runner.t))
-        reason = runner.run_steps(max_steps, engine.cont, stop_reason, inputs, last_input, report)
+        reason = runner.run_steps(max_steps, engine.cont, reason_at, inputs, last_input, report)
     except MemoryError:
         raise PrecisionError(
             f"memory ran out in an exact run of {net.size} neurons (record={record!r}); "

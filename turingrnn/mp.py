@@ -75,9 +75,8 @@ from .encoding import DecodeError, base_of, encode_word
 from .errors import InputError, TuringRNNError
 from .exact import _no_inputs, _start_values, _stream
 from .interpreter import Configuration, RunResult, Status, check_max_steps, finish
-from .machines import TuringMachine
 from .network import Network, StackReadout
-from .trace import Getter, decode_configuration, read_state, reduction_of
+from .trace import Getter, decode_configuration, read_state, stop_reason
 
 BITS = 256
 """Default significand bits: comfortably exact for stacks of about 120 binary symbols."""
@@ -365,18 +364,6 @@ class _Ticker:
         return out
 
 
-def _stop_reason(net: Network, state: str | None, step: int) -> str | None:
-    """Why the machine stops at a readout in ``state`` (``None``: the undefined-transition code)."""
-    if state is None:
-        if step == 0:
-            raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
-        return "undefined transition"
-    machine = net.machine
-    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
-        return "halting state" if state in reduction_of(machine).machine.halting_states else None
-    return "halting state" if machine is not None and state in machine.halting_states else None
-
-
 def _decode(net: Network, get: Getter, prec: int) -> Configuration | None:
     """The configuration at a readout, each inexact stack value first moved to its :func:`nearest_code`."""
     corrections: dict[str, Fraction] = {}
@@ -475,7 +462,7 @@ def run_mp(
             except DecodeError as e:
                 raise _Diverged(str(e)) from None
             configurations.append(config if config is not None else configurations[-1])
-            stop = _stop_reason(net, state, steps)
+            stop = stop_reason(net, state, steps)
             if stop is not None or steps >= max_steps:
                 break
             steps += 1  # a tick that leaves the code belongs to the step it computes

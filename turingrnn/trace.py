@@ -72,6 +72,22 @@ def read_state(net: Network, get: Getter) -> str | None:
     return table[int(code)]
 
 
+def stop_reason(net: Network, state: str | None, step: int) -> str | None:
+    """Why the machine stops at a readout in ``state`` (``None``: the undefined-transition code), or ``None``.
+
+    Raises:
+        TuringRNNError: The first readout holds the undefined-transition code.
+    """
+    if state is None:
+        if step == 0:
+            raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
+        return "undefined transition"
+    machine = net.machine
+    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
+        return "halting state" if state in reduction_of(machine).machine.halting_states else None
+    return "halting state" if machine is not None and state in machine.halting_states else None
+
+
 def decode_configuration(net: Network, get: Getter) -> Configuration | None:
     """The machine configuration held by neuron values ``get(label)`` at a readout tick.
 
