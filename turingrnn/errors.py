@@ -79,3 +79,40 @@ class PrecisionError(TuringRNNError, ArithmeticError):
 
 class SpecWarning(UserWarning):
     """A machine is valid but probably not what was meant (e.g. unreachable states)."""
+
+
+class ShapeError(TuringRNNError, ValueError):
+    """An array given to a trained cell has the wrong shape, dtype or values (inputs, targets, mask, state)."""
+
+
+class UnknownCellError(TuringRNNError, LookupError):
+    """A trained-cell name is not in the registry :data:`turingrnn.cells.CELLS`."""
+
+
+class TrainingConfigError(TuringRNNError, ValueError):
+    """A training setting is invalid (``k1``, ``k2``, learning rate, clipping norm, step count, optimizer)."""
+
+
+class TrainingDivergedError(TuringRNNError, ArithmeticError):
+    """Training produced a loss or gradient that is NaN or infinite.
+
+    Training stops before the update, so the model keeps the last finite
+    parameters. ``step`` is the batch (0-based) and ``update`` the optimizer
+    update at which it happened; ``loss`` and ``grad_norm`` are the offending
+    values.
+    """
+
+    def __init__(self, message: str, *, step: int, update: int, loss: float, grad_norm: float) -> None:
+        super().__init__(message)
+        self.step = step
+        self.update = update
+        self.loss = loss
+        self.grad_norm = grad_norm
+
+
+class TaskError(TuringRNNError, ValueError):
+    """A task was asked for something it cannot give (a bad length, count, engine, or results to score)."""
+
+
+class UnknownTaskError(TuringRNNError, LookupError):
+    """A task name is not in the registry :data:`turingrnn.tasks.TASKS`."""
