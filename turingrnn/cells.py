@@ -59,6 +59,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def _outer_sum(d: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``sum over t, b of outer(d[t, b], v[t, b])``, as one matrix product."""
+    return d.reshape(-1, d.shape[-1]).T @ v.reshape(-1, v.shape[-1])
+
+
 def _log_softmax(z: np.ndarray) -> np.ndarray:
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -263,14 +268,14 @@ class RecurrentModel:
         np.put_along_axis(dlogits, yt[..., None], np.take_along_axis(dlogits, yt[..., None], axis=-1) - 1, axis=-1)
         dlogits *= (mt / max(count, 1))[..., None].astype(self.dtype)
         grads = {
-            "weight_out": np.einsum("tbo,tbh->oh", dlogits, hs),
+            "weight_out": _outer_sum(dlogits, hs),
             "bias_out": dlogits.sum(axis=(0, 1)),
         }
         da, du = self._backward(cache, dlogits @ p["weight_out"])
         h_prev = np.concatenate([start[0][None], hs[:-1]], axis=0)
-        grads["weight_ih"] = np.einsum("tbg,tbi->gi", da, xt)
+        grads["weight_ih"] = _outer_sum(da, xt)
         grads["bias_ih"] = da.sum(axis=(0, 1))
-        grads["weight_hh"] = np.einsum("tbg,tbh->gh", du, h_prev)
+        grads["weight_hh"] = _outer_sum(du, h_prev)
         grads["bias_hh"] = du.sum(axis=(0, 1))
         states = self._states(cache, start) if keep_states else None
         return LossAndGradients(
