@@ -82,3 +82,9 @@ __all__ = [
     "tm_to_stack_machine",
     "verify",
 ]
+
+# The tasks of Delétang et al. (2023), shared by the compiled networks and the trained RNNs.
+from .errors import TaskError, UnknownTaskError  # noqa: E402
+from .tasks import TASKS, Task, TaskExample, get_task, run_compiled  # noqa: E402
+
+__all__ += ["TASKS", "Task", "TaskError", "TaskExample", "UnknownTaskError", "get_task", "run_compiled"]
