@@ -88,3 +88,26 @@ from .errors import TaskError, UnknownTaskError  # noqa: E402
 from .tasks import TASKS, Task, TaskExample, get_task, run_compiled  # noqa: E402
 
 __all__ += ["TASKS", "Task", "TaskError", "TaskExample", "UnknownTaskError", "get_task", "run_compiled"]
+
+# Trained gated RNNs, the baselines the compiled networks are compared with.
+from .cells import CELLS, GRU, LSTM, ElmanReLU, ElmanTanh, RecurrentModel, make_model  # noqa: E402
+from .errors import ShapeError, TrainingConfigError, TrainingDivergedError, UnknownCellError  # noqa: E402
+from .training import Adam, evaluate, train, truncated_bptt  # noqa: E402
+
+__all__ += [
+    "CELLS",
+    "GRU",
+    "LSTM",
+    "Adam",
+    "ElmanReLU",
+    "ElmanTanh",
+    "RecurrentModel",
+    "ShapeError",
+    "TrainingConfigError",
+    "TrainingDivergedError",
+    "UnknownCellError",
+    "evaluate",
+    "make_model",
+    "train",
+    "truncated_bptt",
+]
