@@ -375,6 +375,27 @@ def markdown_table(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ticks_table(results: list[dict]) -> str:
+    """Ticks per input symbol of each task's compiled network, mean over the test examples of some lengths."""
+    compiled = {r["task"]: r for r in results if r["model"] == "compiled"}
+    if not compiled:
+        return ""
+    lengths = sorted({int(n) for r in compiled.values() for n in r["ticks_per_symbol"]})
+    shown = [n for n in lengths if n in (1, 8, 40, 41, 100, 200, 500)]
+    lines = [
+        "| task | ticks per step | " + " | ".join(f"length {n}" for n in shown) + " |",
+        "|---|---:|" + "---:|" * len(shown),
+    ]
+    for task in [t for t in TASKS if t in compiled]:
+        per = compiled[task]["ticks_per_symbol"]
+        lines.append(
+            f"| `{task}` | {compiled[task]['ticks_per_step']} | "
+            + " | ".join(f"{per[str(n)]:.1f}" for n in shown)
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy") -> None:
     import matplotlib
 
@@ -421,9 +442,10 @@ def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy")
 
 def report(out: Path, figures: Path | None, tier_name: str) -> dict:
     """Aggregate the result files of ``out``: summary.json, table.md and (with ``figures``) the plot."""
-    table = aggregate(load_results(out))
+    results = load_results(out)
+    table = aggregate(results)
     (out / "summary.json").write_text(json.dumps(table, indent=1) + "\n")
-    (out / "table.md").write_text(markdown_table(table))
+    (out / "table.md").write_text(markdown_table(table) + "\n" + ticks_table(results))
     if figures is not None:
         for metric, suffix in (("sequence_accuracy", ""), ("per_token_accuracy", "_per_token")):
             title = f"tier {tier_name}: {metric.replace('_', ' ')} by length (trained: median over seeds, lengths 1-40)"
