@@ -10,6 +10,7 @@ Commands:
 * ``turingrnn info MACHINE|net.npz``: neurons by role, nonzeros, ticks per step
 * ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABELS``: neuron values tick by tick
 * ``turingrnn verify MACHINE [--input W ... | --all-up-to N] [--construction C]``
+* ``turingrnn prove MACHINE [--construction C] [--input-mode M] [--max-cases N]``: a certificate for all inputs
 
 MACHINE is a TOML path, a bundled construction name or a bbchallenge string.
 Every command takes ``--json`` and then prints one JSON object.
@@ -17,8 +18,9 @@ Every command takes ``--json`` and then prints one JSON object.
 Exit codes:
 
 * 0: the run halted (accepted, rejected or without verdict); ``check`` found no problem;
-  ``verify`` found every step of every input in agreement
-* 1: ``check`` found problems; ``verify`` (or ``run --verify``) found a disagreement
+  ``verify`` found every step of every input in agreement; ``prove`` proved the network
+* 1: ``check`` found problems; ``verify`` (or ``run --verify``) found a disagreement; ``prove``'s
+  certificate failed (or needed more cases than ``--max-cases``)
 * 2: bad usage, a bad machine or a bad input (one line on stderr, no traceback)
 * 3: the step limit was reached before the machine halted
 * 4: ``run`` with a float or mpmath engine flagged that the network state left the code
@@ -132,6 +134,12 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--input", action="append", default=None, metavar="WORD", help="an input word (repeatable)")
     v.add_argument("--all-up-to", type=int, default=None, metavar="N", help="every input word of length <= N")
     v.add_argument("--max-steps", type=int, default=100_000, metavar="N", help="machine step limit per input")
+
+    pv = sub.add_parser("prove", help="prove that the network simulates its machine for all stack contents")
+    network_source(pv)
+    pv.add_argument(
+        "--max-cases", type=int, default=None, metavar="N", help="case budget (default 100000); over it, not proved"
+    )
     return parser
 
 
@@ -374,6 +382,15 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
+def _prove(args: argparse.Namespace) -> int:
+    from .prove import DEFAULT_MAX_CASES, prove
+
+    net = _network(args)
+    cert = prove(net.machine, net, max_cases=DEFAULT_MAX_CASES if args.max_cases is None else args.max_cases)
+    print(json.dumps(cert.to_dict()) if args.json else cert.report())
+    return EXIT_OK if cert.ok else EXIT_PROBLEMS
+
+
 class _UsageError(TuringRNNError):
     """A combination of options that cannot work."""
 
@@ -387,6 +404,7 @@ _COMMANDS = {
     "info": _info,
     "trace": _trace,
     "verify": _verify,
+    "prove": _prove,
 }
 
 
