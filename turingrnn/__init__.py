@@ -111,3 +111,8 @@ __all__ += [
     "train",
     "truncated_bptt",
 ]
+
+# The proof stage: certificates for all stack contents (docs/proofs.md).
+from .prove import Certificate, ProofError, prove  # noqa: E402
+
+__all__ += ["Certificate", "ProofError", "prove"]
