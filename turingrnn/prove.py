@@ -449,7 +449,8 @@ class _Encoding:
         preload = net.preload
         if preload is None:  # streamed: the same compiler, preloaded, names the same neurons
             preload = compile_machine(net.machine, construction=net.construction, input_mode="preloaded").preload
-        assert preload is not None
+        if preload is None:
+            raise ProofError("the network has no preload map, and compiling its machine preloaded gives none")
         try:
             self.states = {q: {net.index(label): Fraction(v) for label, v in vals} for q, vals in preload.states}
             self.stacks = {s: net.index(label) for s, label in preload.stacks}
