@@ -234,3 +234,65 @@ def test_unknown_record_mode_lists_the_valid_ones() -> None:
     net = compile_machine(tr.load_machine("bb2"))
     with pytest.raises(tr.InputError, match="record must be one of steps, final; got 'ticks'"):
         run_float(net, "", record="ticks")
+
+
+# ---------------------------------------------------------------- generated kernels (turingrnn.fastgen)
+
+
+def assert_same_run(a: FloatTrace, b: FloatTrace) -> None:
+    """Two float runs of one word agree bit for bit: values, certified codes, steps, stop and divergence."""
+    assert (a.steps, a.stop, a.diverged_at, a.info) == (b.steps, b.stop, b.diverged_at, b.info)
+    assert a.row_ticks == b.row_ticks
+    assert np.array_equal(a.recording.values, b.recording.values)
+    assert np.array_equal(a.recording.codes, b.recording.codes)
+    assert np.array_equal(a.recording.lengths, b.recording.lengths)
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "dtype", "record"),
+    [
+        ("bb4", "preloaded", "float64", "steps"),
+        ("bb4", "preloaded", "float32", "final"),
+        ("dyck1", "streamed", "float64", "final"),
+    ],
+)
+def test_generated_kernel_equals_the_generic_one_bit_for_bit(name: str, mode: str, dtype: str, record: str) -> None:
+    machine = tr.load_machine(name)
+    net = compile_machine(machine, input_mode=mode)
+    words = short_words(machine, 4)
+    generic = run_float(net, words, dtype=dtype, record=record, kernel="generic", max_steps=300)
+    generated = run_float(net, words, dtype=dtype, record=record, kernel="generated", max_steps=300)
+    for a, b in zip(generic, generated, strict=True):
+        assert_same_run(a, b)
+    assert any(t.diverged_at is not None for t in generic) or dtype == "float64"
+    single = run_float(net, words[-1], dtype=dtype, record=record, kernel="generated", max_steps=300)
+    assert_same_run(single, generic[-1])
+
+
+def test_generated_kernel_follows_the_exact_engine_through_a_long_run() -> None:
+    net = compile_machine(tr.load_machine("minsky_7_4"))
+    fast = run_float(net, ["", ""], max_steps=3000, kernel="generated")
+    exact = run_exact(net, "", max_steps=3000)
+    for run in fast:
+        assert run.diverged_at is None and run.first_divergence(exact) is None
+
+
+def test_auto_switches_to_the_generated_kernel_for_long_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import turingrnn.fast as fast
+
+    net = compile_machine(tr.load_machine("bb4"))
+    expected = run_float(net, ["", "1"], kernel="generic")
+    monkeypatch.setattr(fast, "AUTO_WORK", 10)
+    monkeypatch.setattr(fast, "_AUTO_FIRST", 8)
+    plan = fast._cached_plan(net, np.dtype("float64"))
+    plan.generated.clear()
+    switched = run_float(net, ["", "1"], kernel="auto")
+    assert plan.generated, "auto did not generate a kernel"
+    for a, b in zip(expected, switched, strict=True):
+        assert_same_run(a, b)
+
+
+def test_unknown_kernel_lists_the_valid_ones() -> None:
+    net = compile_machine(tr.load_machine("bb2"))
+    with pytest.raises(tr.InputError, match="auto, generic, generated"):
+        run_float(net, "", kernel="fastest")

@@ -18,9 +18,11 @@ The check, a running error bound:
 
     * a neuron flagged binary is exactly 0 or 1 in the exact run, so once its
       bound is below ``BINARY_LIMIT`` (1/4, :mod:`turingrnn.config`) the exact
-      value is ``round(v)`` and the bound becomes ``|v - round(v)|`` (almost
-      always 0); a larger bound, or ``v`` farther from ``round(v)`` than the
-      bound, is a divergence;
+      value is ``round(v)``: the neuron is set to it, with bound 0; a larger
+      bound, or ``v`` farther from ``round(v)`` than the bound, is a divergence;
+    * a row whose inputs are all binary neurons, with weights on a grid that
+      its float sum cannot leave, is computed exactly (bound 0, see
+      ``_exact_row``);
     * at a readout tick every stack (half-tape) code is a multiple of
       ``1/B**n`` with ``n`` at most one more than the length read at the last
       step (a machine step changes a stack by at most one symbol; the first
@@ -62,7 +64,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -123,30 +125,38 @@ def _tick(V, E, src, dst, rows, r0, r1, line, net):  # noqa: ANN001, ANN202
     ``_NET``). Returns ``(why, neuron)`` of the first binary neuron that left
     the code, ``(0, -1)`` if none did.
     """
-    indptr, cols, w, a, aw, b, c0, kap, binary, uptr, ucols, uw, gamma = net[:13]
+    indptr, cols, w, a, aw, b, c0, kap, binary, uptr, ucols, uw, head, G = net[:14]
     Vs, Es = V[src], E[src]
     why = 0
     where = -1
     for q in range(r0, r1):
         i = rows[q]
         z = b[i]
-        err = c0[i]
-        size = abs(np.float64(z))
-        count = 2
-        for k in range(indptr[i], indptr[i + 1]):
-            j = cols[k]
-            x = Vs[j]
-            z += w[k] * x
-            err += a[k] * Es[j]
-            size += aw[k] * x
-            count += x != 0
-        if line >= 0:
-            for k in range(uptr[i], uptr[i + 1]):
-                if ucols[k] == line:
-                    z += uw[k]
-                    size += abs(np.float64(uw[k]))
-                    count += 1
-        err = (err + gamma[count] * size) * kap[i]
+        k0 = indptr[i]
+        if head[i] >= 0:  # bias, binary terms and input line: an exact sum (see _exact_head)
+            k0 += head[i]
+            for k in range(indptr[i], k0):
+                z += w[k] * Vs[cols[k]]
+            if line >= 0:
+                for k in range(uptr[i], uptr[i + 1]):
+                    if ucols[k] == line:
+                        z += uw[k]
+        err = 0.0
+        if k0 < indptr[i + 1] or head[i] < 0:
+            err = c0[i]
+            size = abs(np.float64(z))
+            for k in range(k0, indptr[i + 1]):
+                j = cols[k]
+                x = Vs[j]
+                z += w[k] * x
+                err += a[k] * Es[j]
+                size += aw[k] * x
+            if line >= 0 and head[i] < 0:
+                for k in range(uptr[i], uptr[i + 1]):
+                    if ucols[k] == line:
+                        z += uw[k]
+                        size += abs(np.float64(uw[k]))
+            err = (err + G[i] * size) * kap[i]
         zz = np.float64(z)
         if -zz >= err:
             v = 0.0
@@ -163,7 +173,8 @@ def _tick(V, E, src, dst, rows, r0, r1, line, net):  # noqa: ANN001, ANN202
                     why, where = _BIN_UNCERTAIN, i
                 elif why == 0 and d > e:
                     why, where = _BIN_OFF, i
-                e = d
+                v = np.rint(v)  # the exact value, certified: |v - x| <= e < 1/4 and x is 0 or 1
+                e = 0.0
         V[dst, i] = v
         E[dst, i] = e
     return why, where
@@ -245,7 +256,7 @@ def _run_word(wi, state, net, out, rec):  # noqa: ANN001, ANN202
     ``state`` is the words' state (see ``_run``), ``rec`` the recording ring.
     """
     V, E, seq, first, lens, status, steps, cur, why, where, max_steps, chunk, skip = state
-    T, lptr, lrows, allrows = net[13:]
+    T, lptr, lrows, allrows = net[14:]
     rec_V, rec_N, rec_L = rec
     Vw, Ew = V[wi], E[wi]
     NB = Vw.shape[0]
@@ -310,10 +321,10 @@ def _run_parallel(state, net, out, rec):  # noqa: ANN001, ANN202
             _run_word(wi, state, net, out, rec)
 
 
-_NET = "indptr cols w a aw b c0 kap binary uptr ucols uw gamma T lptr lrows allrows".split()
+_NET = "indptr cols w a aw b c0 kap binary uptr ucols uw head G T lptr lrows allrows".split()
 """The kernels' ``net`` tuple: CSR rows (float weights ``w``; ``|w|`` as ``a`` and ``aw``), biases,
-bound constants, binary flags, input lines, ``gamma[m]`` (``gamma_{2m+1}`` of the dtype), ticks per step
-and the rows live in each phase."""
+bound constants, binary flags, input lines, the exact head of each row (``_exact_head``), each row's ``gamma``,
+ticks per step and the rows live in each phase."""
 
 _OUT_NAMES = (
     "st_ptr st_cols st_coef st_acoef st_gam st_carrier st_base st_odd pw pwi kmax "
@@ -333,6 +344,42 @@ def _up(x: Fraction | float) -> float:
 def _gamma(m: int, u: float) -> float:
     """Higham's ``gamma_m = m u / (1 - m u)``: the relative error bound of a sum of ``m`` rounded operations."""
     return m * u / (1 - m * u)
+
+
+def _exact_head(net: Network, i: int, row: Sequence[tuple[int, Fraction]], line: Sequence[Any], dt: np.dtype) -> int:
+    """How many leading terms of row ``i`` (binary inputs first) sum exactly in ``dt``, with the bias and input line.
+
+    The head is the bias, the terms of binary inputs (exactly 0 or 1: binary
+    neurons are snapped to their certified value) and the input line's weights.
+    When all of these are floats of ``dt`` on a grid ``2**-k`` with ``(|b| +
+    sum |w|) 2**k < 2**p``, every partial sum of the head is a multiple of
+    ``2**-k`` of at most ``p`` bits, so its float sum is the exact sum and only
+    the analog terms after it round. Returns the number of binary terms, or -1
+    when the head is not exact (then every term counts in the bound).
+    """
+    binary = [w for j, w in row if net.binary[j]]
+    weights = [net.b[i], *binary, *(w for _, w in line)]
+    if any(Fraction(float(dt.type(x))) != x for x in weights):
+        return -1
+    k = max(x.denominator.bit_length() - 1 for x in weights)
+    if sum(abs(x) for x in weights) * 2**k >= 2 ** (np.finfo(dt).nmant + 1):
+        return -1
+    return len(binary)
+
+
+def _tail_terms(head: int, terms: int, line: bool) -> int:
+    """The rounded terms of a row after its exact head (all of them, the input line too, if the head is not exact)."""
+    return terms - head if head >= 0 else terms + line
+
+
+def _row_gamma(terms: int, u: float) -> float:
+    """A bound of the relative rounding error of a row's float sum with ``terms`` rounded terms after its head.
+
+    Higham's ``gamma_m = m u / (1 - m u)`` for ``m = 2 terms + 5`` (products and sums,
+    with room for the head and the input line), rounded up.
+    """
+    m = 2 * terms + 5
+    return m * u / (1 - m * u) * _ONE_PLUS
 
 
 @dataclass(frozen=True)
@@ -356,6 +403,7 @@ class _Plan:
     safe_off_phase: np.ndarray
     stacks: tuple[_StackPlan, ...]
     lines: dict[str, int]
+    generated: dict[tuple[bool, int], Any] = field(default_factory=dict)
 
 
 def _plan(net: Network, dtype: np.dtype) -> _Plan:
@@ -363,6 +411,8 @@ def _plan(net: Network, dtype: np.dtype) -> _Plan:
     n, T = net.size, net.ticks_per_step
     u = float(np.finfo(dtype).eps) / 2
     rows, lines = net.rows(), net.input_rows()
+    rows = [sorted(row, key=lambda t: not net.binary[t[0]]) for row in rows]  # binary inputs first
+    heads = [_exact_head(net, i, rows[i], lines[i], dtype) for i in range(n)]
     indptr, cols, w, a, b, c0, kap = [0], [], [], [], [], [], []
     aw = []
     for i in range(n):
@@ -407,7 +457,8 @@ def _plan(net: Network, dtype: np.dtype) -> _Plan:
         "lrows": np.array([i for x in live for i in x], i64),
         "allrows": np.arange(n, dtype=i64),
         "aw": np.array(aw, f64),
-        "gamma": np.array([_gamma(2 * m + 1, u) * _ONE_PLUS for m in range(max(map(len, rows), default=0) + 4)]),
+        "head": np.array(heads, np.int64),
+        "G": np.array([_row_gamma(_tail_terms(heads[i], len(rows[i]), bool(lines[i])), u) for i in range(n)]),
     }
     stacks = _stack_arrays(net, arrays)
     arrays |= _state_arrays(net)
@@ -646,6 +697,7 @@ def run_float(
     head: int = 0,
     record: str = "steps",
     parallel: bool | None = None,
+    kernel: str = "auto",
 ) -> FloatTrace | list[FloatTrace]:
     """Run ``net`` on one word or many in float arithmetic, flagging the step where a float state leaves the code.
 
@@ -657,6 +709,8 @@ def run_float(
         head: The Turing machine head's start index (preloaded networks), the same for every word.
         record: ``"steps"`` keeps the float values at every readout tick, ``"final"`` the last two.
         parallel: Spread the words over the cores (default: when there is more than one word).
+        kernel: ``"generic"``, ``"generated"`` or ``"auto"`` (see :data:`KERNELS`); all three give the same
+            results, bit for bit.
 
     Returns:
         A :class:`FloatTrace` per word. Its configurations are the exact run's
@@ -670,13 +724,62 @@ def run_float(
     check_max_steps(max_steps)
     if record not in RECORD_MODES:
         raise InputError(f"record must be one of {', '.join(RECORD_MODES)}; got {record!r}")
+    if kernel not in KERNELS:
+        raise InputError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
     word_list = _check_words(words)
     plan = _cached_plan(net, dt)
-    traces = _run(plan, word_list, head, max_steps, record, len(word_list) > 1 if parallel is None else parallel)
+    parallel = len(word_list) > 1 if parallel is None else parallel
+    traces = _run(plan, word_list, head, max_steps, record, parallel, kernel)
     return traces[0] if isinstance(words, str) else traces
 
 
-def _run(plan: _Plan, words: list[str], head: int, max_steps: int, record: str, parallel: bool) -> list[FloatTrace]:
+KERNELS = ("auto", "generic", "generated")
+"""``generic``: CSR kernels shared by every network; ``generated``: the network's own straight-line kernel
+(:mod:`turingrnn.fastgen`, compiled once per network and cached on disk); ``auto``: generic, switching to
+generated when more than ``AUTO_WORK`` machine steps may remain after a first chunk."""
+
+AUTO_WORK = 4_000_000
+"""Machine steps (summed over the running words, to their step limit) above which ``auto`` generates a kernel."""
+
+_AUTO_FIRST = 1 << 18
+"""Machine steps (summed over the words) the generic kernel runs in ``auto`` mode before deciding."""
+
+_GEN_CHUNK = 1 << 16
+"""Machine steps per word per generated kernel call with ``record="final"`` (blocks are repacked between calls)."""
+
+
+@dataclass
+class _State:
+    """The words' run state, per word (see ``_run_word``), and the recording ring."""
+
+    V: np.ndarray
+    E: np.ndarray
+    seq: np.ndarray
+    first: np.ndarray
+    lens: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    cur: np.ndarray
+    why: np.ndarray
+    where: np.ndarray
+    rec: tuple[np.ndarray, np.ndarray, np.ndarray]
+    kept: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
+
+    def running(self, max_steps: int) -> np.ndarray:
+        return (self.status == _RUNNING) & (self.steps < max_steps)
+
+    def keep(self, before: np.ndarray) -> None:
+        """Move the rows recorded since ``before`` out of the ring."""
+        rec_V, rec_N, rec_L = self.rec
+        R = rec_V.shape[1]
+        for k in range(len(self.kept)):
+            rows = np.arange(before[k] + 1, self.steps[k] + 1) % R
+            self.kept[k].append((rec_V[k, rows].copy(), rec_N[k, rows].copy(), rec_L[k, rows].copy()))
+
+
+def _run(
+    plan: _Plan, words: list[str], head: int, max_steps: int, record: str, parallel: bool, kernel: str = "auto"
+) -> list[FloatTrace]:
     net, A = plan.net, plan.arrays
     n, T, W, S = net.size, net.ticks_per_step, len(words), len(plan.stacks)
     starts = [_start(plan, word, head) for word in words]
@@ -687,46 +790,117 @@ def _run(plan: _Plan, words: list[str], head: int, max_steps: int, record: str, 
     for k, (v, e, lines, _, _) in enumerate(starts):
         V[k, 0], E[k, 0] = v, e
         seq[k, : len(lines)] = lines
-    first = np.array([s[3] for s in starts], np.int64)
-    lens = np.array([s[4] for s in starts], np.int64).reshape(W, S)
     skip = plan.skip_ok and not V[:, 0, plan.safe_off_phase].any()
-    status = np.zeros(W, np.int64)
-    steps = np.full(W, -1, np.int64)
-    cur = np.zeros(W, np.int64)
-    why = np.zeros(W, np.int64)
-    where = np.full(W, -1, np.int64)
     if record == "final":
         chunk, R = max_steps, 2
     else:
         chunk = int(min(4096, max(16, _CHUNK_BYTES // max(1, W * n * plan.dtype.itemsize))))
         R = chunk + 1
-    rec_V = np.zeros((W, R, n), plan.dtype)
-    rec_N = np.zeros((W, R, S), np.int64)
-    rec_L = np.zeros((W, R, S), np.int64)
-    kept: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(W)]
-    kernel = _run_parallel if parallel else _run_serial
-    state = (V, E, seq, first, lens, status, steps, cur, why, where, max_steps, chunk, skip)
+    st = _State(
+        V=V,
+        E=E,
+        seq=seq,
+        first=np.array([s[3] for s in starts], np.int64),
+        lens=np.array([s[4] for s in starts], np.int64).reshape(W, S),
+        status=np.zeros(W, np.int64),
+        steps=np.full(W, -1, np.int64),
+        cur=np.zeros(W, np.int64),
+        why=np.zeros(W, np.int64),
+        where=np.full(W, -1, np.int64),
+        rec=(np.zeros((W, R, n), plan.dtype), np.zeros((W, R, S), np.int64), np.zeros((W, R, S), np.int64)),
+        kept=[[] for _ in range(W)],
+    )
+    generic = _run_parallel if parallel else _run_serial
     model, out = tuple(A[k] for k in _NET), tuple(A[k] for k in _OUT_NAMES)
-    while True:
-        before = steps.copy()
-        kernel(state, model, out, (rec_V, rec_N, rec_L))
+
+    def call_generic(steps_per_word: int) -> None:
+        state = (V, E, seq, st.first, st.lens, st.status, st.steps, st.cur, st.why, st.where, max_steps,
+                 steps_per_word, skip)  # fmt: skip
+        before = st.steps.copy()
+        generic(state, model, out, st.rec)
         if record == "steps":
-            for k in range(W):
-                rows = np.arange(before[k] + 1, steps[k] + 1) % R
-                kept[k].append((rec_V[k, rows].copy(), rec_N[k, rows].copy(), rec_L[k, rows].copy()))
-        if not ((status == _RUNNING) & (steps < max_steps)).any():
-            break
+            st.keep(before)
+
+    if kernel == "generated":
+        call_generic(0)  # step 0 (and the streamed input) in the generic kernel
+    elif kernel == "auto":
+        call_generic(max(1, min(chunk, _AUTO_FIRST // W)))
+        remaining = int((max_steps - st.steps)[st.running(max_steps)].sum())
+        kernel = "generated" if remaining > AUTO_WORK else "generic"
+    if kernel == "generated":
+        _run_generated(plan, st, skip, max_steps, record, chunk, parallel, out)
+    while st.running(max_steps).any():
+        call_generic(chunk)
     traces = []
+    rec_V, rec_N, rec_L = st.rec
     for k in range(W):
-        count = int(steps[k])
+        count = int(st.steps[k])
         if record == "final":
             rows = np.arange(max(0, count - 1), count + 1) % R
             values, codes, lengths = rec_V[k, rows], rec_N[k, rows], rec_L[k, rows]
         else:
-            values, codes, lengths = (np.concatenate([x[m] for x in kept[k]]) for m in range(3))
-        ends = (int(first[k]), count, int(status[k]), int(why[k]), int(where[k]))
+            values, codes, lengths = (np.concatenate([x[m] for x in st.kept[k]]) for m in range(3))
+        ends = (int(st.first[k]), count, int(st.status[k]), int(st.why[k]), int(st.where[k]))
         traces.append(_trace(plan, words[k], *ends, values, codes, lengths))
     return traces
+
+
+def _lanes(plan: _Plan, words: int) -> int:
+    """Words per generated block: a SIMD register's worth or two (one for a single word)."""
+    if words == 1:
+        return 1
+    return 32
+
+
+def _generated(plan: _Plan, skip: bool, lanes: int) -> Any:
+    key = (skip, lanes)
+    module = plan.generated.get(key)
+    if module is None:
+        from . import fastgen
+
+        module = fastgen.load_kernels(fastgen.generate_source(plan.arrays, plan.dtype, skip, lanes))
+        plan.generated[key] = module
+    return module
+
+
+def _to_blocks(words: np.ndarray, blocks: int, L: int) -> np.ndarray:
+    """Per-word arrays ``(word, buffer, neuron)`` as blocks of ``L`` lanes side by side (padding lanes are 0)."""
+    padded = np.zeros((blocks * L, *words.shape[1:]), words.dtype)
+    padded[: len(words)] = words
+    flat = padded.reshape(blocks, L, -1).transpose(0, 2, 1)
+    return np.ascontiguousarray(flat).reshape(blocks, -1)
+
+
+def _run_generated(
+    plan: _Plan, st: _State, skip: bool, max_steps: int, record: str, chunk: int, parallel: bool, out: tuple
+) -> None:
+    """Run the words still running in blocks of the generated kernel, repacking the blocks between calls."""
+    n = plan.net.size
+    NB = st.V.shape[1]
+    L = _lanes(plan, int(st.running(max_steps).sum()))
+    module = _generated(plan, skip, L)
+    step_chunk = chunk if record == "steps" else min(chunk, _GEN_CHUNK)
+    while True:
+        live = np.flatnonzero(st.running(max_steps))
+        if len(live) == 0:
+            return
+        blocks = -(-len(live) // L)
+        wid = np.full(blocks * L, -1, np.int64)
+        wid[: len(live)] = live
+        # Every word's current buffer becomes buffer 0; lanes side by side: (block, buffer, neuron, lane).
+        idx = (st.cur[live, None] + np.arange(NB)[None, :]) % NB
+        Vb, Eb = (_to_blocks(x[live[:, None], idx], blocks, L) for x in (st.V, st.E))
+        before = st.steps.copy()
+        run = module.run_parallel if parallel and blocks > 1 else module.run_serial
+        rec_V, rec_N, rec_L = st.rec
+        run(Vb, Eb, wid.reshape(blocks, L), st.status, st.steps, st.why, st.where, st.lens, max_steps, step_chunk,
+            rec_V, rec_N, rec_L, record == "final")  # fmt: skip
+        if record == "steps":
+            st.keep(before)
+        # Back to the per-word layout (current buffer 0).
+        st.V[live] = Vb.reshape(blocks, NB * n, L).transpose(0, 2, 1).reshape(blocks * L, NB, n)[: len(live)]
+        st.E[live] = Eb.reshape(blocks, NB * n, L).transpose(0, 2, 1).reshape(blocks * L, NB, n)[: len(live)]
+        st.cur[live] = 0
 
 
 def _trace(

@@ -1,0 +1,358 @@
+"""Generated float kernels: one network's step as straight-line Numba code, over a block of words at once.
+
+The generic kernels of :mod:`turingrnn.fast` read the network's rows from CSR
+arrays at every tick. For long runs this module writes a Python module per
+(network, dtype, phase skipping, block width): every row becomes one line of
+arithmetic with its weights as constants, and a *block* of ``L`` words runs in
+lock step, the words side by side in memory (value of neuron ``i`` of lane
+``l`` in buffer ``s`` at ``(s * n + i) * L + l``). The loop over the lanes has
+no branches and constant offsets, so LLVM turns it into SIMD instructions: a
+block of 8 float64 words costs little more than one.
+
+The arithmetic is the generic kernel's, operation for operation (same
+summation order, same rounding, same error bounds and the same checks), so a
+generated run returns the same values, steps and ``diverged_at`` as a generic
+one; ``tests/test_fast.py`` checks this on random machines. The readout of
+each lane is the generic :func:`turingrnn.fast._readout`.
+
+The source is written to a cache folder (``$TURINGRNN_CACHE`` or
+``~/.cache/turingrnn``) under a name made from its hash and imported from
+there, so that Numba's ``cache=True`` keeps the compiled kernel between
+processes. Compiling a ~40-neuron network takes a few seconds, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+GENERATOR_VERSION = 1
+"""Bumped whenever the generated code changes (it is part of the cache key)."""
+
+_LOADED: dict[str, ModuleType] = {}
+
+
+def cache_dir() -> Path:
+    """Where generated kernel modules (and Numba's caches of them) are kept."""
+    root = os.environ.get("TURINGRNN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "turingrnn")
+    return Path(root) / "kernels"
+
+
+def _float(x: float) -> str:
+    """A float literal that reads back as exactly ``x``."""
+    return repr(float(x))
+
+
+class _Writer:
+    """Source lines with indentation."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append("    " * self.depth + line if line else "")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], src: int, dst: int, dt: str) -> None:
+    """One tick, buffer ``src`` to ``dst``, of ``rows``, for every lane (see the module docs for the arithmetic).
+
+    Each row is its own loop over the lanes: few memory accesses per loop, so that LLVM can prove the
+    lanes independent and vectorize it. Binary neurons carry the bound 0 (they are snapped to their
+    certified value), so their bound terms are left out; exact rows (``_exact_row``) have no bound at all.
+    """
+    indptr, cols, w, a, aw, b, c0, kap, binary, head, G = (
+        A[k] for k in "indptr cols w a aw b c0 kap binary head G".split()
+    )
+    n = len(b)
+    out("@numba.njit(**OPTS)")
+    out(f"def {name}(V, E, BAD, BADAT):")
+    out.depth += 1
+    for i in rows:
+        terms = [(int(cols[k]), k) for k in range(indptr[i], indptr[i + 1])]
+        cut = max(int(head[i]), 0)
+        tail = terms[cut:]
+        out("for l in range(L):")
+        out.depth += 1
+        for j in sorted({j for j, _ in terms}):
+            out(f"x{j} = V[{src * n + j} * L + l]")
+        for j in sorted({j for j, _ in tail if not binary[j]}):
+            out(f"e{j} = E[{src * n + j} * L + l]")
+        z = f"{dt}({_float(b[i])})"
+        for j, k in terms[:cut]:
+            z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+        if tail or head[i] < 0:
+            out(f"z = {z}")
+            err, size = _float(c0[i]), "abs(np.float64(z))"
+            for j, k in tail:
+                z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+                if not binary[j]:
+                    err = f"({err} + {_float(a[k])} * e{j})"
+                size = f"({size} + {_float(aw[k])} * x{j})"
+            out(f"err = ({err} + {_float(G[i])} * {size}) * {_float(kap[i])}")
+            out(f"z = {z}")
+        else:
+            out(f"z = {z}")
+            out("err = 0.0")
+        out("zz = np.float64(z)")
+        out("sat = (-zz >= err) or (zz - 1.0 >= err * ONE_PLUS)")
+        out("v = min(max(zz, 0.0), 1.0)")
+        if binary[i]:
+            out("e = min(err, 1.0)")
+            out("d = min(v, 1.0 - v)")  # = |v - rint(v)| for v in [0, 1], exactly
+            out("unsure = e >= LIMIT")
+            out("bad = BAD[l]")
+            out("hit = bad == 0 and not sat and (unsure or d > e)")
+            out(f"BADAT[l] = {i} if hit else BADAT[l]")
+            out(f"BAD[l] = ({_BIN_UNCERTAIN} if unsure else {_BIN_OFF}) if hit else bad")
+            out(f"V[{dst * n + i} * L + l] = 1.0 if v > 0.5 else 0.0")
+            out(f"E[{dst * n + i} * L + l] = 0.0")
+        else:
+            out(f"V[{dst * n + i} * L + l] = v")
+            out(f"E[{dst * n + i} * L + l] = 0.0 if sat else min(err, 1.0)")
+        out.depth -= 1
+    out("return")
+    out.depth -= 1
+    out()
+
+
+# Divergence reasons, as in turingrnn.fast.
+_BIN_UNCERTAIN, _BIN_OFF = 1, 2
+
+
+def _readout_source(out: _Writer, A: dict[str, Any]) -> None:
+    """The readout of lane ``l`` (buffer 0): :func:`turingrnn.fast._readout` with the network's constants inlined.
+
+    Same operations in the same order; the bases are constants, so that ``%`` and ``//`` by them compile to
+    shifts and multiplications instead of divisions.
+    """
+    out("@numba.njit(inline='always', **OPTS)")
+    out("def _read(V, E, l, lens, wi, rec_N, rec_L, slot):")
+    out.depth += 1
+    code = str(int(A["sc_const"]))
+    for j, c in zip(A["sc_cols"], A["sc_coef"], strict=True):
+        code += f" + {int(c)} * np.int64(np.rint(V[{int(j)} * L + l]))"
+    out(f"k = {code} - {int(A['code_lo'])}")
+    out("act = ACTION[k] if 0 <= k < ACTION.shape[0] else INVALID")
+    for s in range(len(A["st_base"])):
+        out(f"rec_N[wi, slot, {s}] = -1")
+        out(f"rec_L[wi, slot, {s}] = -1")
+    out("if act == INVALID:")
+    out("    return DIVERGED, CODE_INVALID, -1")
+    out("if act == UNDEF:")
+    out("    return UNDEFINED, 0, -1")
+    ptr, cols, coef, acoef = A["st_ptr"], A["st_cols"], A["st_coef"], A["st_acoef"]
+    for s in range(len(A["st_base"])):
+        B, odd, kmax = int(A["st_base"][s]), int(A["st_odd"][s]), int(A["kmax"][s])
+        terms = range(int(ptr[s]), int(ptr[s + 1]))
+        out(f"n = lens[wi, {s}] + 1")
+        if odd == 0:
+            out("if n == 1:")
+            out("    n = 2  # a blank half-tape: the write on the scanned cell, then the move that shifts it")
+        out(f"if n > {kmax}:")
+        out(f"    return DIVERGED, STACK_DEEP, {s}")
+        out(f"P = PW{s}[n]")
+        if B & (B - 1) == 0:
+            out(f"PI = PINV{s}[n]")
+        out("vs = 0.0")
+        out("es = 0.0")
+        out("size = 0.0")
+        out("nonzero = 0")
+        out("carrier = -1")
+        for q in terms:
+            j = int(cols[q])
+            out(f"x = np.float64(V[{j} * L + l])")
+            out(f"ex = E[{j} * L + l]")
+            out(f"vs += {_float(coef[q])} * x")
+            out(f"es += {_float(acoef[q])} * ex")
+            out(f"size += abs({_float(coef[q])} * x)")
+            out("if x != 0.0 or ex != 0.0:")
+            out("    nonzero += 1")
+            out(f"    carrier = {j}")
+        out("if nonzero > 1:")
+        out(f"    es += {_float(A['st_gam'][s])} * size")
+        if B & (B - 1) == 0:
+            out("p = vs * P  # exact: P is a power of two")
+            out("lo = 0.0")
+        else:
+            out("p, lo = _two_product(vs, P)")
+        out("Nf = np.rint(p)")
+        out("r = abs((p - Nf) + lo) * ONE_PLUS")
+        out("eP = es * ONE_PLUS * P * ONE_PLUS")
+        out("if not r + eP < 1.0:")
+        out(f"    return DIVERGED, STACK_WIDE, {s}")
+        out("if r > eP * ONE_PLUS:")
+        out(f"    return DIVERGED, STACK_OFF, {s}")
+        out("N = np.int64(Nf)")
+        if B & (B - 1) == 0:  # a power of two: the same floor division and modulo, as shifts and masks
+            bits = B.bit_length() - 1
+            out(f"while n > 0 and N & {B - 1} == 0:")
+            out(f"    N >>= {bits}")
+            out("    n -= 1")
+            out("if n > 0:")
+            out(f"    top = N >> ({bits} * (n - 1))")
+        else:
+            out(f"while n > 0 and N % {B} == 0:")
+            out(f"    N //= {B}")
+            out("    n -= 1")
+            out("if n > 0:")
+            out(f"    top = N // PWI{s}[n - 1]")
+        out(f"    if top >= {B} or top % 2 != {odd}:")
+        out(f"        return DIVERGED, STACK_DIGIT, {s}")
+        out(f"lens[wi, {s}] = n")
+        out(f"rec_N[wi, slot, {s}] = N")
+        out(f"rec_L[wi, slot, {s}] = n")
+        if A["st_carrier"][s]:
+            out("if nonzero == 1:")
+            scale = "r * PI" if B & (B - 1) == 0 else "r / P"  # 1 / P is exact for a power of two
+            out(f"    E[carrier * L + l] = min(E[carrier * L + l], {scale} * ONE_PLUS)")
+    out("return (HALTED if act == HALT else RUNNING), 0, -1")
+    out.depth -= 1
+    out()
+
+
+def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) -> str:
+    """The source of a kernel module for the plan arrays ``A`` (see :func:`turingrnn.fast._plan`)."""
+    T = int(A["T"])
+    n = len(A["b"])
+    NB = max(T, 2)
+    dt = "np.float32" if dtype == np.float32 else "np.float64"
+    lptr, lrows = A["lptr"], A["lrows"]
+    out = _Writer()
+    out('"""Generated by turingrnn.fastgen; do not edit (regenerated from the network)."""')
+    out("import numba")
+    out("import numpy as np")
+    out("from turingrnn.config import BINARY_LIMIT as LIMIT, NJIT_OPTIONS, NJIT_PARALLEL_OPTIONS")
+    out("from turingrnn.fast import _two_product")
+    out()
+    out("CACHE = True")
+    out("OPTS = {**NJIT_OPTIONS, 'cache': CACHE}")
+    out("PAR = {**NJIT_PARALLEL_OPTIONS, 'cache': CACHE}")
+    out(f"L = {lanes}")
+    out(f"N = {n}")
+    out(f"NB = {NB}")
+    out(f"T = {T}")
+    out(f"ONE_PLUS = {_float(1.0 + 2.0**-50)}")
+    out("RUNNING, HALTED, UNDEFINED, DIVERGED = 0, 1, 2, 3")
+    out("HALT, UNDEF, INVALID = 1, 2, 3")
+    out("CODE_INVALID, STACK_WIDE, STACK_OFF, STACK_DEEP, STACK_DIGIT = 3, 4, 5, 6, 7")
+    out(f"ACTION = np.array({[int(x) for x in A['action']]}, np.int64)")
+    for s in range(len(A["st_base"])):
+        out(f"PW{s} = np.array({[float(x) for x in A['pw'][s]]})")
+        out(f"PWI{s} = np.array({[int(x) for x in A['pwi'][s]]}, np.int64)")
+        out(f"PINV{s} = 1.0 / PW{s}")
+    out()
+    ticks = []
+    for sub in range(1, T + 1):
+        ph = sub % T
+        rows = [int(i) for i in lrows[lptr[ph] : lptr[ph + 1]]] if skip else list(range(n))
+        src, dst = (sub - 1) % NB, sub % NB
+        _tick_source(out, f"_tick{sub}", A, rows, src, dst, dt)
+        ticks.append(f"_tick{sub}")
+    _readout_source(out, A)
+    out("@numba.njit(**OPTS)")
+    out("def _block(V, E, wid, status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final):")
+    out.depth += 1
+    out("R = rec_V.shape[1]")
+    out("BAD = np.zeros(L, np.int64)")
+    out("BADAT = np.zeros(L, np.int64)")
+    out("ACT = np.zeros(L, np.bool_)")
+    out("PREV = np.empty(N * L, V.dtype)")
+    out("done = 0")
+    out("while done < chunk:")
+    out.depth += 1
+    out("anyone = False")
+    out("for l in range(L):")
+    out("    wi = wid[l]")
+    out("    ACT[l] = wi >= 0 and status[wi] == RUNNING and steps[wi] < max_steps")
+    out("    anyone = anyone or ACT[l]")
+    out("    BAD[l] = 0")
+    out("    BADAT[l] = -1")
+    out("if not anyone:")
+    out("    break")
+    out("if final:  # keep the last readout block-wide (one contiguous copy) instead of per lane")
+    out("    PREV[:] = V[: N * L]")
+    for t in ticks:
+        out(f"{t}(V, E, BAD, BADAT)")
+    if T == 1:
+        out("V[: N * L] = V[N * L : 2 * N * L]")
+        out("E[: N * L] = E[N * L : 2 * N * L]")
+    out("for l in range(L):")
+    out.depth += 1
+    out("if not ACT[l]:")
+    out("    continue")
+    out("wi = wid[l]")
+    out("steps[wi] += 1")
+    out("slot = steps[wi] % R")
+    out("if not final:")
+    out("    for i in range(N):")
+    out("        rec_V[wi, slot, i] = V[i * L + l]")
+    out("if BAD[l] != 0:")
+    out("    rec_N[wi, slot, :] = -1")
+    out("    rec_L[wi, slot, :] = -1")
+    out("    status[wi], why[wi], where[wi] = DIVERGED, BAD[l], BADAT[l]")
+    out("else:")
+    out("    status[wi], why[wi], where[wi] = _read(V, E, l, lens, wi, rec_N, rec_L, slot)")
+    out("if final and (status[wi] != RUNNING or steps[wi] >= max_steps or done == chunk - 1):")
+    out("    before = (steps[wi] - 1) % R")
+    out("    for i in range(N):")
+    out("        rec_V[wi, slot, i] = V[i * L + l]")
+    out("        rec_V[wi, before, i] = PREV[i * L + l]")
+    out.depth -= 1
+    out("done += 1")
+    out.depth -= 2
+    out()
+    out("@numba.njit(**OPTS)")
+    args = "status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final"
+    out(f"def run_serial(V, E, wid, {args}):")
+    out("    for k in range(V.shape[0]):")
+    out(f"        _block(V[k], E[k], wid[k], {args})")
+    out()
+    out("@numba.njit(**PAR)")
+    out(f"def run_parallel(V, E, wid, {args}):")
+    out("    for k in numba.prange(V.shape[0]):")
+    out(f"        _block(V[k], E[k], wid[k], {args})")
+    return out.text()
+
+
+def load_kernels(source: str) -> ModuleType:
+    """Import the generated module ``source`` from the cache folder (written there first if it is new)."""
+    digest = hashlib.sha256(f"{GENERATOR_VERSION}\n{source}".encode()).hexdigest()[:24]
+    name = f"turingrnn_kernel_{digest}"
+    if name in _LOADED:
+        return _LOADED[name]
+    folder = cache_dir()
+    path = folder / f"{name}.py"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != source:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)
+    except OSError:
+        return _exec_uncached(name, source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    _LOADED[name] = module
+    return module
+
+
+def _exec_uncached(name: str, source: str) -> ModuleType:
+    """The module without a file (a read-only home): Numba compiles it in every process."""
+    module = ModuleType(name)
+    exec(compile(source.replace("\nCACHE = True\n", "\nCACHE = False\n"), name, "exec"), module.__dict__)
+    _LOADED[name] = module
+    return module
