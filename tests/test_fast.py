@@ -15,7 +15,7 @@ import turingrnn as tr
 from turingrnn.compiler import compile_machine
 from turingrnn.encoding import DecodeError
 from turingrnn.exact import run_exact
-from turingrnn.fast import FloatTrace, run_float
+from turingrnn.fast import run_float
 
 CONSTRUCTIONS = ("compact", "ss95")
 MODES = ("preloaded", "streamed")
@@ -31,7 +31,7 @@ def short_words(machine: tr.TuringMachine | tr.StackMachine, longest: int = 3) -
     return ["".join(p) for n in range(longest + 1) for p in itertools.product(symbols, repeat=n)][:40]
 
 
-def assert_equal_or_flagged(fast: FloatTrace, exact: tr.Trace) -> None:
+def assert_equal_or_flagged(fast: tr.Trace, exact: tr.Trace) -> None:
     """The float run decodes to the exact configurations at every step before its flag, and stops at the flag."""
     if fast.diverged_at is None:
         assert fast.configurations == exact.configurations
@@ -239,7 +239,7 @@ def test_unknown_record_mode_lists_the_valid_ones() -> None:
 # ---------------------------------------------------------------- generated kernels (turingrnn.fastgen)
 
 
-def assert_same_run(a: FloatTrace, b: FloatTrace) -> None:
+def assert_same_run(a: tr.Trace, b: tr.Trace) -> None:
     """Two float runs of one word agree bit for bit: values, certified codes, steps, stop and divergence."""
     assert (a.steps, a.stop, a.diverged_at, a.info) == (b.steps, b.stop, b.diverged_at, b.info)
     assert a.row_ticks == b.row_ticks

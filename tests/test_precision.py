@@ -18,7 +18,7 @@ from strategies import _quiet
 
 import turingrnn as tr
 from turingrnn.compiler import compile_machine
-from turingrnn.fast import FloatTrace, run_float
+from turingrnn.fast import run_float
 
 SEED = 20240604
 TASKS = ("reverse_string", "duplicate_string", "binary_increment", "dyck1", "dyck2")
@@ -105,7 +105,7 @@ def random_words(rng: np.random.Generator, symbols: tuple[str, ...], count: int,
     return ["".join(rng.choice(symbols, size=int(n))) for n in lengths]
 
 
-def check(machine: tr.TuringMachine | tr.StackMachine, word: str, fast: FloatTrace, every_step: bool) -> bool:
+def check(machine: tr.TuringMachine | tr.StackMachine, word: str, fast: tr.Trace, every_step: bool) -> bool:
     """Assert the float run equals the interpreter or is flagged; return whether it was flagged."""
     if fast.diverged_at is None:
         expected = machine.run(word, max_steps=MAX_STEPS, trace=every_step)

@@ -47,6 +47,7 @@ from .interpreter import steps as iter_steps
 from .machines import Machine, TuringMachine
 from .network import Network
 from .parsing import list_constructions, load_machine
+from .trace import Trace
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -275,10 +276,10 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
         run = run_mp(net, args.input, prec=args.prec, head=args.head, max_steps=args.max_steps)
         diverged, steps, configuration, why = run.diverged_at, run.steps, run.configurations, run.divergence
     else:
-        from .fast import FloatTrace, run_float
+        from .fast import run_float
 
         trace = cast(
-            FloatTrace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps)
+            Trace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps)
         )
         diverged, steps, why = trace.diverged_at, trace.steps, trace.info.get("divergence")
         if diverged is None:

@@ -934,7 +934,7 @@ class _Runner:
 # ---------------------------------------------------------------- input
 
 
-def _start_values(net: Network, word: str, head: int) -> list[Fraction]:
+def start_values(net: Network, word: str, head: int) -> list[Fraction]:
     """``x(0)`` of a preloaded network: the machine's initial configuration written by ``net.preload``."""
     machine, readout, preload = net.machine, net.readout, net.preload
     if preload is None:
@@ -963,10 +963,15 @@ def _start_values(net: Network, word: str, head: int) -> list[Fraction]:
             raise InputError(f"the preload writes stack {name!r}, which the readout or the machine does not have")
         s = codes[name]
         values[net.index(label)] = encode_word(words[name], s.alphabet, s.kind)
+    for name, j, label in preload.tops:
+        if name not in codes or name not in words:
+            raise InputError(f"the preload reads the top of stack {name!r}, which the readout or the machine lacks")
+        word = words[name]
+        values[net.index(label)] = Fraction(int(bool(word) and codes[name].alphabet.index(word[0]) >= j))
     return values
 
 
-def _stream(net: Network, word: str, head: int) -> tuple[Inputs, int]:
+def stream_inputs(net: Network, word: str, head: int) -> tuple[Inputs, int]:
     """The input lines of a streamed run, tick by tick, and the first readout tick."""
     if head != 0:
         raise InputError(f"a streamed network reads the word from its first symbol; head must be 0, got {head!r}")
@@ -1051,12 +1056,12 @@ def run_exact(
     _check_record(record)
     engine = _engine(net)
     if net.input_mode == "streamed":
-        inputs, first = _stream(net, word, head)
+        inputs, first = stream_inputs(net, word, head)
         start = [Fraction(0)] * net.size
         last_input = len(word)
     elif net.input_mode == "preloaded":
-        start, first, last_input = _start_values(net, word, head), 0, -1
-        inputs = _no_inputs(net)
+        start, first, last_input = start_values(net, word, head), 0, -1
+        inputs = no_inputs(net)
     else:
         raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
 
@@ -1088,7 +1093,8 @@ def run_exact(
     )
 
 
-def _no_inputs(net: Network) -> Inputs:
+def no_inputs(net: Network) -> Inputs:
+    """The input lines of a preloaded run: all off, at every tick."""
     zeros = (0,) * len(net.inputs)
     return lambda t: zeros
 

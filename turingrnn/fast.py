@@ -74,7 +74,7 @@ import numpy as np
 from .config import BINARY_LIMIT, NJIT_OPTIONS, NJIT_PARALLEL_OPTIONS
 from .encoding import DecodeError, base_of
 from .errors import InputError, TuringRNNError
-from .exact import _start_values, _stream, idle_neurons
+from .exact import idle_neurons, start_values, stream_inputs
 from .interpreter import check_max_steps
 from .machines import StackMachine, TuringMachine
 from .network import Network
@@ -559,19 +559,6 @@ def _cached_plan(net: Network, dtype: np.dtype) -> _Plan:
 # ---------------------------------------------------------------- the trace
 
 
-@dataclass(frozen=True, eq=False)
-class FloatTrace(Trace):
-    """A :class:`~turingrnn.trace.Trace` of the float core, with the step where the float state left the code.
-
-    Attributes:
-        diverged_at: The first machine step whose readout could not be shown
-            to hold the exact run's configuration (the run stopped there, and
-            that step does not decode), or ``None``.
-    """
-
-    diverged_at: int | None = None
-
-
 class _FloatRecording:
     """Float values at readout ticks, with the certified stack codes ``N / B**n`` of each row.
 
@@ -675,12 +662,12 @@ def _start(plan: _Plan, word: str, head: int) -> tuple[np.ndarray, np.ndarray, l
     v = np.zeros(n, plan.dtype)
     e = np.zeros(n, np.float64)
     if net.input_mode == "streamed":
-        inputs, first = _stream(net, word, head)
+        inputs, first = stream_inputs(net, word, head)
         seq = [next((k for k, x in enumerate(inputs(t)) if x), -1) for t in range(first)]
         return v, e, seq, first, [len(word) + 1] * len(plan.stacks)
     if net.input_mode != "preloaded":
         raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
-    start = _start_values(net, word, head)
+    start = start_values(net, word, head)
     for i, x in enumerate(start):
         v[i] = float(x)
         e[i] = _up(abs(Fraction(float(v[i])) - x))
@@ -698,7 +685,7 @@ def run_float(
     record: str = "steps",
     parallel: bool | None = None,
     kernel: str = "auto",
-) -> FloatTrace | list[FloatTrace]:
+) -> Trace | list[Trace]:
     """Run ``net`` on one word or many in float arithmetic, flagging the step where a float state leaves the code.
 
     Args:
@@ -713,7 +700,7 @@ def run_float(
             results, bit for bit.
 
     Returns:
-        A :class:`FloatTrace` per word. Its configurations are the exact run's
+        A :class:`Trace` per word. Its configurations are the exact run's
         up to ``diverged_at`` (excluded), where the run stopped.
 
     Raises:
@@ -779,7 +766,7 @@ class _State:
 
 def _run(
     plan: _Plan, words: list[str], head: int, max_steps: int, record: str, parallel: bool, kernel: str = "auto"
-) -> list[FloatTrace]:
+) -> list[Trace]:
     net, A = plan.net, plan.arrays
     n, T, W, S = net.size, net.ticks_per_step, len(words), len(plan.stacks)
     starts = [_start(plan, word, head) for word in words]
@@ -914,7 +901,7 @@ def _trace(
     values: np.ndarray,
     codes: np.ndarray,
     lengths: np.ndarray,
-) -> FloatTrace:
+) -> Trace:
     T = plan.net.ticks_per_step
     if status == _UNDEFINED and steps == 0:
         raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
@@ -922,7 +909,7 @@ def _trace(
     text = _divergence_text(plan, why, where, steps) if diverged is not None else ""
     kept = len(values)
     recording = _FloatRecording(plan, values, codes, lengths, kept - 1 if diverged is not None else None, text)
-    return FloatTrace(
+    return Trace(
         network=plan.net,
         engine=plan.dtype.name,
         record="final" if kept < steps + 1 else "steps",

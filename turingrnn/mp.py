@@ -73,7 +73,7 @@ from mpmath import libmp
 
 from .encoding import DecodeError, base_of, encode_word
 from .errors import InputError, TuringRNNError
-from .exact import _no_inputs, _start_values, _stream
+from .exact import no_inputs, start_values, stream_inputs
 from .interpreter import Configuration, RunResult, Status, check_max_steps, finish
 from .network import Network, StackReadout
 from .trace import Getter, decode_configuration, read_state, stop_reason
@@ -428,11 +428,11 @@ def run_mp(
     prec = _check_prec(prec)
     check_max_steps(max_steps)
     if net.input_mode == "streamed":
-        inputs, first = _stream(net, word, head)
+        inputs, first = stream_inputs(net, word, head)
         start = [Fraction(0)] * net.size
     elif net.input_mode == "preloaded":
-        start, first = _start_values(net, word, head), 0
-        inputs = _no_inputs(net)
+        start, first = start_values(net, word, head), 0
+        inputs = no_inputs(net)
     else:
         raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
     ctx = mpmath.MPContext()

@@ -49,6 +49,7 @@ from .interpreter import RunResult, StackConfiguration, run
 from .machines import StackMachine, TuringMachine
 from .network import Network
 from .parsing import load_machine
+from .trace import Trace
 
 TRAIN_LENGTHS = range(1, 41)
 """Training lengths of the paper: 1 to 40."""
@@ -686,9 +687,9 @@ def run_compiled(
         return [task.decode(t.decode(trace=keep)) for t in traces]
     if not words:
         return []
-    from .fast import FloatTrace, run_float
+    from .fast import run_float
 
-    float_traces = cast(list[FloatTrace], run_float(net, words, dtype=engine, max_steps=max_steps, record=record))
+    float_traces = cast(list[Trace], run_float(net, words, dtype=engine, max_steps=max_steps, record=record))
     return [None if t.diverged_at is not None else task.decode(t.decode(trace=keep)) for t in float_traces]
 
 

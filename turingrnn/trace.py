@@ -149,6 +149,9 @@ class Trace:
         info: Engine statistics (the exact engine: ``scale_digits``, ``growths``, ``phase_skipping``,
             ``seconds``, and ``interrupted`` when Ctrl-C stopped the run: it then ends like a step
             limit with the reason ``"interrupted"``).
+        diverged_at: Float engines: the first machine step whose readout could not be shown to
+            hold the exact run's configuration (the run stopped there, and that step does not
+            decode), or ``None``. Always ``None`` for the exact engine.
     """
 
     network: Network
@@ -161,6 +164,7 @@ class Trace:
     steps: int
     stop: str | None
     info: Mapping[str, Any] = field(default_factory=dict)
+    diverged_at: int | None = None
 
     # ------------------------------------------------------------ neuron values
 
