@@ -14,6 +14,8 @@ Constructions, by machine kind:
   (2 ticks per step); stack machines by :mod:`turingrnn.compact_stack`.
 * ``"ss95"``: the layered Siegelmann–Sontag construction of :mod:`turingrnn.ss95`;
   Turing machines go through :func:`turingrnn.reduction.tm_to_stack_machine` first.
+* ``"realtime"``: :mod:`turingrnn.realtime`, one tick per step, preloaded input
+  only; Turing machines go through the same reduction.
 
 Compiling is deterministic: the same machine gives bit-identical weights.
 
@@ -42,6 +44,8 @@ _BUILDERS: dict[tuple[str, str], str] = {
     ("stack", "compact"): "turingrnn.compact_stack:build",
     ("tm", "ss95"): "turingrnn.ss95:build_tm",
     ("stack", "ss95"): "turingrnn.ss95:build_stack",
+    ("tm", "realtime"): "turingrnn.realtime:build_tm",
+    ("stack", "realtime"): "turingrnn.realtime:build_stack",
 }
 CONSTRUCTIONS = tuple(dict.fromkeys(c for _, c in _BUILDERS))
 """The construction names."""

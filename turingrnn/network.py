@@ -148,15 +148,24 @@ class Preload:
 
     ``states`` maps a machine state to the neuron values (0/1) that encode it;
     ``stacks`` maps a stack (or half-tape) name to the neuron that receives its
-    code. All other neurons start at 0.
+    code; ``tops`` lists ``(stack, j, neuron)``: the neuron receives 1 when the
+    stack's top symbol index is ``>= j`` (``j = 0``: the stack is not empty),
+    else 0 (used by the ``realtime`` construction). All other neurons start at 0.
     """
 
     states: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
     stacks: tuple[tuple[str, str], ...]
+    tops: tuple[tuple[str, int, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form stored in network files."""
-        return {"states": [[s, [list(a) for a in v]] for s, v in self.states], "stacks": [list(x) for x in self.stacks]}
+        """The JSON form stored in network files (``tops`` only when there are any)."""
+        out: dict[str, Any] = {
+            "states": [[s, [list(a) for a in v]] for s, v in self.states],
+            "stacks": [list(x) for x in self.stacks],
+        }
+        if self.tops:
+            out["tops"] = [list(x) for x in self.tops]
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Preload:
@@ -164,6 +173,7 @@ class Preload:
         return cls(
             states=tuple((s, tuple((str(k), int(v)) for k, v in vals)) for s, vals in data["states"]),
             stacks=tuple((str(a), str(b)) for a, b in data["stacks"]),
+            tops=tuple((str(a), int(j), str(n)) for a, j, n in data.get("tops", [])),
         )
 
 

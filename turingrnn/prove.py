@@ -78,6 +78,10 @@ from .trace import READOUT_KINDS, reduction_of, stop_reason
 DEFAULT_MAX_CASES = 100_000
 """The default case budget of :func:`prove`."""
 
+LOOKAHEAD = ("realtime",)
+"""Constructions whose encoding holds each stack's top thresholds (``Preload.tops``), so a step case needs
+the symbol below a popped top: their classes are refined by it."""
+
 LOADER = ("load:seen", "load:scale", "load:acc", "load:hand")
 """The stream loader's neurons that the input proof reads (plus ``load:digit:<a>``)."""
 
@@ -251,14 +255,35 @@ class _Semantics:
             raise ProofError(f"the readout reads stacks {sorted(readouts)}; the machine has {sorted(names)}")
         self.stacks: dict[str, StackReadout] = {s: readouts[s] for s in names}
         self.halting = self.sm.halting_states if self.sm else machine.halting_states
+        self.lookahead = net.construction in LOOKAHEAD and self.sm is not None
 
     def classes(self, state: str) -> list[Configuration]:
-        """Every class of ``state``: per stack, empty or a top symbol over its rest (tapes: no empty, blank on top)."""
+        """Every class of ``state``: per stack, empty or a top symbol over its rest (tapes: no empty, blank on top).
+
+        Networks that read the new top of a popped stack one tick ahead (``lookahead``) get each class
+        refined by the symbol below the top of every stack its transition pops (or nothing below it),
+        so that the successor's tops are known.
+        """
         options = []
         for s, r in self.stacks.items():
             tops = [Word((a,), self.rest(s)) for a in r.alphabet]
             options.append(tops if r.kind == "tape" else [*tops, Word()])
-        return [Configuration(state, tuple(zip(self.stacks, ws, strict=True))) for ws in itertools.product(*options)]
+        out = [Configuration(state, tuple(zip(self.stacks, ws, strict=True))) for ws in itertools.product(*options)]
+        return [d for c in out for d in self.refine(c)] if self.lookahead else out
+
+    def refine(self, c: Configuration) -> list[Configuration]:
+        """``c`` split by the second symbol of every stack its transition pops (stack machines only)."""
+        assert self.sm is not None
+        tops = tuple(w.symbols[0] if w.symbols else EMPTY for _, w in c.stacks)
+        rule = self.sm.rule(c.state, tops)
+        options = []
+        for (s, w), i in zip(c.stacks, range(len(c.stacks)), strict=True):
+            if rule is None or rule.ops[i].kind != "pop" or w.rest is None:
+                options.append([w])
+                continue
+            below = [Word((*w.symbols, b), w.rest) for b in self.stacks[s].alphabet]
+            options.append([*below, Word(w.symbols)])
+        return [Configuration(c.state, tuple(zip(self.stacks, ws, strict=True))) for ws in itertools.product(*options)]
 
     def rest(self, stack: str) -> str | None:
         """The symbol for the rest of ``stack`` below its top, or ``None`` when every rest codes 0 (one tape symbol)."""
@@ -454,6 +479,7 @@ class _Encoding:
         try:
             self.states = {q: {net.index(label): Fraction(v) for label, v in vals} for q, vals in preload.states}
             self.stacks = {s: net.index(label) for s, label in preload.stacks}
+            self.tops = [(s, j, net.index(label)) for s, j, label in preload.tops]
         except KeyError as e:
             raise ProofError(f"the preload map names a neuron the network lacks: {e}") from None
         if set(self.stacks) != set(sem.stacks):
@@ -464,9 +490,15 @@ class _Encoding:
         self.carriers |= {i for vals in self.states.values() for i in vals}
         self.sem = sem
 
-    def vector(self, state: str, codes: Mapping[str, Affine]) -> Vector:
-        """The canonical encoding of ``state`` with stack codes ``codes``."""
+    def vector(self, state: str, codes: Mapping[str, Affine], tops: Mapping[str, int] | None = None) -> Vector:
+        """The canonical encoding of ``state`` with stack codes ``codes`` and top indices ``tops`` (-1: empty).
+
+        Top thresholds (``Preload.tops``) of stacks missing from ``tops`` are left at 0.
+        """
         x = dict(self.residual)
+        for s, j, i in self.tops:
+            if s in (tops or {}) and tops[s] >= j:  # type: ignore[index]
+                x[i] = Affine(1)
         for i, v in self.states[state].items():
             if v:
                 x[i] = Affine(v)
@@ -476,7 +508,13 @@ class _Encoding:
         return x
 
     def of(self, c: Configuration) -> Vector:
-        return self.vector(c.state, self.sem.codes(c))
+        tops = {}
+        for s, w in c.stacks:
+            if w.symbols:
+                tops[s] = list(self.sem.stacks[s].alphabet).index(w.symbols[0])
+            elif w.rest is None:
+                tops[s] = -1
+        return self.vector(c.state, self.sem.codes(c), tops)
 
 
 def _equivalent(sym: _Symbolic, x: Vector, y: Vector, domain: Domain) -> _Failure | None:
@@ -651,7 +689,8 @@ def _check_network(machine: object, net: object) -> Network:
         raise ProofError(f"unknown construction {net.construction!r} (prove knows: {', '.join(CONSTRUCTIONS)})")
     if net.input_mode not in INPUT_MODES:
         raise ProofError(f"unknown input mode {net.input_mode!r} (prove knows: {', '.join(INPUT_MODES)})")
-    expected = {"compact": "tape", "ss95": "reduced"} if isinstance(net.machine, TuringMachine) else None
+    tm_kinds = {"compact": "tape", "ss95": "reduced", "realtime": "reduced"}
+    expected = tm_kinds if isinstance(net.machine, TuringMachine) else None
     kind = net.readout.kind
     if (
         kind not in READOUT_KINDS
@@ -925,6 +964,8 @@ def count_cases(machine: TuringMachine | StackMachine, net: Network) -> int:
     for r in sem.stacks.values():
         per_state *= len(r.alphabet) + (r.kind == "stack")
     n = len(states) + len(working) * per_state
+    if sem.lookahead:
+        n = len(states) + sum(len(sem.classes(q)) for q in working)
     if net.input_mode != "streamed":
         return n + 1  # the preload
     k = len(sem.stacks[_stream_target(machine)].alphabet)

@@ -1,0 +1,269 @@
+"""The real-time construction: one network tick per machine step, exact.
+
+Siegelmann and Sontag fold their layered construction into one tick per step
+with a larger base and noisy readouts. This module gets one tick per step
+*exactly*, with the ordinary codes (:mod:`turingrnn.encoding`: base
+``B_S = 2 k_S``, odd digits, empty = 0), by keeping the configuration in a form
+from which the next one is a single saturated-linear layer.
+
+**The form.** At every tick ``t`` three kinds of quantities are *linear
+combinations* of neurons (they never need a neuron of their own):
+
+* ``st_q(t)``: 1 when the state is ``q``, else 0;
+* ``tau_{S,j}(t)``: 1 when the top index of stack ``S`` is ``>= j`` (``j = 0``:
+  ``S`` is not empty), for the thresholds ``j in J_S`` that the machine's reads
+  need (a read of symbol ``a`` needs ``a`` and ``a + 1``; a read of ``empty`` needs 0);
+* ``q_S(t)``: the code of stack ``S``.
+
+The indicator of "top of ``S`` is ``a``" is ``tau_{S,a} - tau_{S,a+1}`` (the
+second term only when ``a + 1 < k_S``), of "``S`` is empty" ``1 - tau_{S,0}``.
+A transition ``r`` (state ``q``, reads ``v_S``, ``m_r`` = 1 + the reads that
+are not ``any``) has the 0/1 sum ``cond_r = st_q + sum_S ind_S(v_S)``, equal to
+``m_r`` exactly when ``r`` applies. Each neuron of tick ``t + 1`` is sigma of an
+affine function of these quantities, with the AND folded in:
+
+* ``rule:r = sigma(cond_r - m_r + 1)``: ``r`` applied at ``t``;
+* ``gate:S/r = sigma(cand + M (cond_r - m_r))`` for each stack ``r`` writes
+  (``noop`` on a stack read ``empty`` needs none), with the candidates
+  ``q_S`` (noop), ``(q_S + 2c + 1)/B`` (push ``c``; ``M = 1``) and
+  ``B q_S - (2a + 1)`` (pop of the read symbol ``a``; ``M = B``). Every
+  candidate lies in ``[0, 1)`` when ``r`` applies and below ``M`` always;
+* ``next:S>=j@r``, the new top of ``S`` after ``r`` when the class does not
+  know it: after a **pop** of ``a`` it is the *second* symbol of ``S``, read by
+  a threshold at the next digit,
+  ``sigma(B^2 q_S - B (2a + 1) - 2j + B^2 (cond_r - m_r))``. When ``r``
+  applies, ``B^2 q_S - B(2a + 1) = B r_S`` is the code below the top times
+  ``B``, whose integer part is the second digit, so the argument is ``>= 1``
+  (second index ``>= j``) or ``<= 0`` (smaller, or nothing below); when ``r``
+  does not apply, ``B^2 q_S < B^2`` and the argument is ``< 0``. This is an AND
+  of 0/1 conditions and *one* interval threshold, which one sigma can do. After
+  a ``noop`` under a read ``any`` the top is the old one:
+  ``sigma(tau_{S,j} + cond_r - m_r)``. No neuron ever needs the AND of two
+  interval thresholds, so transitions that pop several stacks at once are fine:
+  each popped stack has its own thresholds. Transitions into halting states get
+  no ``next:`` neurons (nothing reads the tops of a halting configuration).
+
+The quantities at ``t + 1`` are sums over the transitions:
+
+    st_q    = state:q + sum(rule:r, r goes to q)
+    tau_S,j = top:S>=j + sum(rule:r over r that push c >= j on S, or leave a read a >= j)
+              + sum(next:S>=j@r over r that pop S, or leave S read ``any``)
+    q_S     = stack:S + sum(gate:S/r)
+
+``state:q``, ``top:S>=j`` and ``stack:S`` are *hold* neurons with no inputs:
+the preload (and the proof's canonical encoding) writes a configuration into
+them at tick 0, including the top thresholds of each preloaded stack
+(:attr:`turingrnn.network.Preload.tops`), and they are 0 from tick 1 on. So
+the first readout is tick 0 and step ``n`` is read at tick ``n``: no start-up
+latency.
+
+**Size.** With ``R`` transitions, ``w_r`` the stacks ``r`` writes, ``u_r`` the
+stacks it pops or leaves under a read ``any`` (counted only when ``J_S`` is not
+empty and ``r`` does not halt), ``Q`` states and ``p`` stacks:
+
+    N = Q + sum_S (|J_S| + 1) + sum_r (1 + w_r + sum_{S in u_r} |J_S|)
+
+at 1 tick per step, with ``|J_S| <= k_S``.
+
+**Turing machines** go through :func:`turingrnn.reduction.tm_to_stack_machine`
+(one stack step per Turing machine step); the readout has kind ``"reduced"``.
+**Streamed input** is not supported (:class:`~turingrnn.errors.CompileError`).
+
+**Precision.** Stack values are the ordinary codes, ``log2(2k)`` bits per
+symbol, so an exact binary float holds as deep a stack as under ``compact``;
+the thresholds read the second digit with slope ``B^2``, so an *error* in a
+stack value is amplified ``B^2`` times where ``compact`` amplifies it ``B``
+times (see ``docs/precision.md``).
+
+>>> from turingrnn.parsing import load_machine
+>>> builder, readout, preload, ticks = build_stack(load_machine("anbn"))
+>>> len(builder.build(ticks_per_step=ticks).labels), ticks
+(27, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+
+from .errors import CompileError
+from .gadgets import StreamHook, add, const, gated, scale
+from .machines import ANY, EMPTY, StackMachine, StackRule, TuringMachine
+from .network import Linear, NetworkBuilder, Preload, Readout, StackReadout
+from .reduction import tm_to_stack_machine
+
+TICKS = 1
+"""Network ticks per machine step."""
+
+Built = tuple[NetworkBuilder, Readout, Preload, int]
+
+
+def rule_key(sm: StackMachine, rule: StackRule) -> str:
+    """``q/S=v,...``: the state and the reads that are not ``any``, as in labels."""
+    reads = ",".join(f"{s}={v}" for s, v in zip(sm.stack_names, rule.read, strict=True) if v != ANY)
+    return f"{rule.state}/{reads}" if reads else rule.state
+
+
+def thresholds(sm: StackMachine) -> dict[str, list[int]]:
+    """``J_S``: the top thresholds the reads of each stack need."""
+    out: dict[str, set[int]] = {s: set() for s in sm.stack_names}
+    for r in sm.rules:
+        for (s, alphabet), v in zip(sm.stacks, r.read, strict=True):
+            if v == EMPTY:
+                out[s].add(0)
+            elif v != ANY:
+                a = alphabet.index(v)
+                out[s] |= {a, a + 1} if a + 1 < len(alphabet) else {a}
+    return {s: sorted(js) for s, js in out.items()}
+
+
+class _Form:
+    """The linear combinations ``st_q``, ``tau_{S,j}`` and ``q_S``, collected while the neurons are declared."""
+
+    def __init__(self, sm: StackMachine, tops: Mapping[str, list[int]]) -> None:
+        self.state: dict[str, dict[str, Fraction]] = {q: {f"state:{q}": Fraction(1)} for q in sm.states}
+        self.top: dict[tuple[str, int], dict[str, Fraction]] = {
+            (s, j): {f"top:{s}>={j}": Fraction(1)} for s, js in tops.items() for j in js
+        }
+        self.code: dict[str, dict[str, Fraction]] = {s: {f"stack:{s}": Fraction(1)} for s in sm.stack_names}
+
+    def st(self, q: str) -> Linear:
+        return Linear.of(self.state[q])
+
+    def tau(self, s: str, j: int) -> Linear:
+        return Linear.of(self.top[s, j])
+
+    def q(self, s: str) -> Linear:
+        return Linear.of(self.code[s])
+
+
+def _layer(sm: StackMachine) -> tuple[NetworkBuilder, _Form, dict[str, int], dict[str, list[int]]]:
+    """Declare every neuron; returns the builder, the completed form, the state codes and ``J_S``."""
+    names = sm.stack_names
+    alphabets = dict(sm.stacks)
+    tops = thresholds(sm)
+    form = _Form(sm, tops)
+    codes = {q: i + 1 for i, q in enumerate(sm.states)}
+    b = NetworkBuilder()
+
+    def indicator(s: str, v: str) -> Linear:
+        if v == EMPTY:
+            return add(const(1), scale(form.tau(s, 0), -1))
+        a = alphabets[s].index(v)
+        upper = scale(form.tau(s, a + 1), -1) if a + 1 < len(alphabets[s]) else Linear()
+        return add(form.tau(s, a), upper)
+
+    # ---- hold neurons: written at tick 0 only (no inputs)
+    for q in sm.states:
+        b.neuron(f"state:{q}", role="state", binary=True)
+    for s in names:
+        for j in tops[s]:
+            b.neuron(f"top:{s}>={j}", role="top", binary=True)
+        b.neuron(f"stack:{s}", role="stack")
+
+    # ---- every transition's contributions to the form at the next tick
+
+    plans: list[tuple[str, StackRule, int]] = []
+    for r in sm.rules:
+        key = rule_key(sm, r)
+        m = 1 + sum(v != ANY for v in r.read)
+        plans.append((key, r, m))
+        fired = f"rule:{key}"
+        form.state[r.next][fired] = Fraction(1)
+        halts = r.next in sm.halting_states
+        for i, s in enumerate(names):
+            op, read = r.ops[i], r.read[i]
+            if op.kind != "noop" or read != EMPTY:
+                form.code[s][f"gate:{s}/{key}"] = Fraction(1)
+            if halts:
+                continue
+            for j in tops[s]:
+                if op.kind == "push":
+                    known: int | None = alphabets[s].index(op.symbol)  # type: ignore[arg-type]
+                elif op.kind == "noop" and read != ANY:
+                    known = -1 if read == EMPTY else alphabets[s].index(read)
+                else:
+                    known = None
+                if known is None:
+                    form.top[s, j][f"next:{s}>={j}@{key}"] = Fraction(1)
+                elif known >= j:
+                    form.top[s, j][fired] = form.top[s, j].get(fired, Fraction(0)) + 1
+
+    # ---- the neurons of the next tick
+    for key, r, m in plans:
+        cond = add(form.st(r.state), *(indicator(s, v) for s, v in zip(names, r.read, strict=True) if v != ANY))
+        slack = add(cond, const(-m))  # 0 when r applies, <= -1 otherwise
+        b.neuron(f"rule:{key}", role="rule", inputs=add(slack, const(1)), binary=True)
+        halts = r.next in sm.halting_states
+        for i, s in enumerate(names):
+            op, read = r.ops[i], r.read[i]
+            base = 2 * len(alphabets[s])
+            qs = form.q(s)
+            if op.kind == "noop" and read == EMPTY:
+                pass
+            elif op.kind == "noop":
+                gated(b, f"gate:{s}/{key}", qs, add(slack, const(1)), role="gate")
+            elif op.kind == "push":
+                digit = 2 * alphabets[s].index(op.symbol) + 1  # type: ignore[arg-type]
+                cand = scale(add(qs, const(digit)), Fraction(1, base))
+                gated(b, f"gate:{s}/{key}", cand, add(slack, const(1)), role="gate")
+            else:
+                digit = 2 * alphabets[s].index(read) + 1
+                cand = add(scale(qs, base), const(-digit))
+                gated(b, f"gate:{s}/{key}", cand, add(slack, const(1)), big=base, role="gate")
+            if halts or not tops[s] or not (op.kind == "pop" or (op.kind == "noop" and read == ANY)):
+                continue
+            for j in tops[s]:
+                label = f"next:{s}>={j}@{key}"
+                if op.kind == "pop":
+                    digit = 2 * alphabets[s].index(read) + 1
+                    arg = add(scale(qs, base * base), const(-base * digit - 2 * j), scale(slack, base * base))
+                else:
+                    arg = add(form.tau(s, j), slack)
+                b.neuron(label, role="top", inputs=arg, binary=True)
+    return b, form, codes, tops
+
+
+def _readout(kind: str, sm: StackMachine, form: _Form, codes: Mapping[str, int]) -> Readout:
+    return Readout(
+        kind=kind,
+        state_code=add(*(scale(form.st(q), c) for q, c in codes.items())),
+        state_table=tuple((c, q) for q, c in codes.items()),
+        undefined_codes=(0,),
+        stacks=tuple(StackReadout(name=s, value=form.q(s), alphabet=a, kind="stack") for s, a in sm.stacks),
+    )
+
+
+def _preload(sm: StackMachine, tops: Mapping[str, list[int]]) -> Preload:
+    return Preload(
+        states=tuple((q, ((f"state:{q}", 1),)) for q in sm.states),
+        stacks=tuple((s, f"stack:{s}") for s in sm.stack_names),
+        tops=tuple((s, j, f"top:{s}>={j}") for s in sm.stack_names for j in tops[s]),
+    )
+
+
+def _no_stream(hook: StreamHook | None) -> None:
+    if hook is not None:
+        raise CompileError(
+            "the realtime construction takes preloaded input only (input_mode='preloaded'); "
+            "stream the word with the compact or ss95 construction"
+        )
+
+
+def build_stack(sm: StackMachine, hook: StreamHook | None = None) -> Built:
+    """Build the real-time network of stack machine ``sm``: builder, readout, preload and ticks per step."""
+    if not isinstance(sm, StackMachine):
+        raise CompileError(f"the realtime stack construction needs a StackMachine, got {type(sm).__name__}")
+    _no_stream(hook)
+    b, form, codes, tops = _layer(sm)
+    return b, _readout("stack", sm, form, codes), _preload(sm, tops), TICKS
+
+
+def build_tm(tm: TuringMachine, hook: StreamHook | None = None) -> Built:
+    """Build the real-time network of ``tm`` through the 2-stack reduction; the readout has kind ``"reduced"``."""
+    if not isinstance(tm, TuringMachine):
+        raise CompileError(f"the realtime Turing machine construction needs a TuringMachine, got {type(tm).__name__}")
+    _no_stream(hook)
+    sm = tm_to_stack_machine(tm).machine
+    b, form, codes, tops = _layer(sm)
+    return b, _readout("reduced", sm, form, codes), _preload(sm, tops), TICKS
