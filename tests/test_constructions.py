@@ -33,7 +33,7 @@ def test_construction_round_trips_through_toml(name: str) -> None:
     assert tr.loads_toml(tr.dump_toml(machine)) == machine
 
 
-EXAMPLE_STEPS = {"compact": 3000, "ss95": 600}
+EXAMPLE_STEPS = {"compact": 3000, "ss95": 600, "realtime": 3000}
 """Machine steps checked per worked example: longer examples are checked up to this cap."""
 SHORT_INPUT_STEPS = 200
 """Machine steps checked per short input (random short tapes of the UTMs may never halt)."""
@@ -52,9 +52,20 @@ def _short_inputs(machine: tr.TuringMachine | tr.StackMachine, budget: int = 40)
     return words
 
 
-@pytest.mark.parametrize("mode", ["preloaded", "streamed"])
-@pytest.mark.parametrize("construction", ["compact", "ss95"])
-@pytest.mark.parametrize("name", sorted(CONSTRUCTIONS))
+MATRIX = [("compact", "preloaded"), ("compact", "streamed"), ("ss95", "preloaded"), ("ss95", "streamed")]
+MATRIX += [("realtime", "preloaded")]  # realtime refuses streamed input
+SLOW = {("modular_arithmetic_brackets", "realtime"), ("rogozhin_4_6", "realtime")}
+"""Dense realtime networks (about a million weights; 1270 neurons): tens of seconds each."""
+
+
+@pytest.mark.parametrize(
+    ("construction", "mode", "name"),
+    [
+        pytest.param(c, m, n, marks=[pytest.mark.slow] if (n, c) in SLOW else [], id=f"{n}-{c}-{m}")
+        for c, m in MATRIX
+        for n in sorted(CONSTRUCTIONS)
+    ],
+)
 def test_every_construction_file_compiles_and_its_network_follows_the_interpreter(
     name: str, construction: str, mode: str
 ) -> None:

@@ -34,7 +34,16 @@ SLOW = {
     ("rogozhin_4_6", "ss95"),
     ("modular_arithmetic_brackets", "compact"),
     ("modular_arithmetic_brackets", "ss95"),
+    # realtime: dense rows (every rule reads the top thresholds, sums over many neurons) and refined classes
+    ("minsky_7_4", "realtime"),  # 110 s
+    ("rogozhin_4_6", "realtime"),  # 460 s
+    ("unary_to_binary", "realtime"),
+    ("binary_increment", "realtime"),
+    ("binary_addition", "realtime"),  # 8 s
+    ("modular_arithmetic_brackets", "realtime"),
 }
+PRELOADED_ONLY = {"realtime"}
+"""Constructions that refuse streamed input."""
 
 
 def _every_network() -> list:
@@ -42,6 +51,8 @@ def _every_network() -> list:
     for name in tr.list_constructions():
         for construction in CONSTRUCTIONS:
             for mode in INPUT_MODES:
+                if mode == "streamed" and construction in PRELOADED_ONLY:
+                    continue
                 marks = [pytest.mark.slow] if (name, construction) in SLOW else []
                 out.append(pytest.param(name, construction, mode, marks=marks, id=f"{name}-{construction}-{mode}"))
     return out
@@ -124,6 +135,8 @@ def test_domain_bounds_are_attained_at_the_corners() -> None:
 @settings(max_examples=30, deadline=None)
 @given(turing_machines(), st.sampled_from(CONSTRUCTIONS), st.sampled_from(INPUT_MODES))
 def test_random_turing_machines_are_proved(tm, construction: str, mode: str) -> None:
+    if mode == "streamed" and construction in PRELOADED_ONLY:
+        return
     cert = prove(tm, compile_machine(tm, construction=construction, input_mode=mode))
     assert cert.ok, cert.report(limit=3)
 
@@ -131,8 +144,8 @@ def test_random_turing_machines_are_proved(tm, construction: str, mode: str) -> 
 @settings(max_examples=30, deadline=None)
 @given(stack_machines(), st.sampled_from(CONSTRUCTIONS), st.sampled_from(INPUT_MODES))
 def test_random_stack_machines_are_proved(sm, construction: str, mode: str) -> None:
-    if mode == "streamed" and sm.input_stack is None:
-        return  # no stack to stream into: the compiler refuses
+    if mode == "streamed" and (sm.input_stack is None or construction in PRELOADED_ONLY):
+        return  # no stack to stream into, or a construction without streamed input: the compiler refuses
     cert = prove(sm, compile_machine(sm, construction=construction, input_mode=mode))
     assert cert.ok, cert.report(limit=3)
 

@@ -127,14 +127,22 @@ class _Form:
         }
         self.code: dict[str, dict[str, Fraction]] = {s: {f"stack:{s}": Fraction(1)} for s in sm.stack_names}
 
+        self._made: dict[object, Linear] = {}
+
+    def _linear(self, key: object, terms: dict[str, Fraction]) -> Linear:
+        """The expression, built once: call only after every contribution is registered."""
+        if key not in self._made:
+            self._made[key] = Linear.of(terms)
+        return self._made[key]
+
     def st(self, q: str) -> Linear:
-        return Linear.of(self.state[q])
+        return self._linear(("state", q), self.state[q])
 
     def tau(self, s: str, j: int) -> Linear:
-        return Linear.of(self.top[s, j])
+        return self._linear(("top", s, j), self.top[s, j])
 
     def q(self, s: str) -> Linear:
-        return Linear.of(self.code[s])
+        return self._linear(("code", s), self.code[s])
 
 
 def _layer(sm: StackMachine) -> tuple[NetworkBuilder, _Form, dict[str, int], dict[str, list[int]]]:
