@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines
+from test_compact_stack import branching_stack_machines
 
 import turingrnn as tr
 from turingrnn.compiler import compile_machine
@@ -151,6 +152,19 @@ def test_random_stack_machines_follow_the_interpreter(case) -> None:
     assert report.ok, report.summary()
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    branching_stack_machines().flatmap(
+        lambda m: st.tuples(st.just(m), st.lists(stack_inputs(m, max_len=5), max_size=4))
+    )
+)
+def test_random_machines_reading_and_popping_several_stacks_at_once_follow_the_interpreter(case) -> None:
+    sm, words = case
+    net = compile_machine(sm, construction="realtime")
+    report = verify(sm, words, net=net, max_steps=60)
+    assert report.ok, report.summary()
+
+
 # ---------------------------------------------------------------- proofs
 
 
@@ -175,6 +189,13 @@ def test_prove_refines_a_popping_class_by_the_symbol_below_its_top() -> None:
         "scan in=[)] open=[(]",
     } <= configurations
     assert "scan in=[)|r_in] open=[]" in configurations  # a class whose transition pops nothing is not split
+
+
+@settings(max_examples=25, deadline=None)
+@given(branching_stack_machines())
+def test_random_machines_reading_several_stacks_at_once_are_proved(sm) -> None:
+    cert = prove(sm, compile_machine(sm, construction="realtime"))
+    assert cert.ok, cert.report(limit=3)
 
 
 def _shifted(net: Network, label: str, delta: Fraction) -> Network:
