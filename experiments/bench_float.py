@@ -4,8 +4,11 @@ Side by side in one process (each figure the fastest of ``--rounds`` rounds, sin
 the machine may be shared; end to end, Python setup and traces included):
 
 * the exact engine, :func:`turingrnn.exact.run_exact` (one word after another);
-* the float core, :func:`turingrnn.fast.run_float` in float64 and float32, one word
-  (serial kernel) and batches of 16, 256 and 4096 words (parallel kernel, every core);
+* the float core, :func:`turingrnn.fast.run_float` in float64 and float32, with its
+  generic CSR kernel and with the network's generated kernel (:mod:`turingrnn.fastgen`;
+  compiled or loaded from the cache before timing, the seconds that took are reported as
+  ``warm_up_seconds``), one word (serial kernel) and batches of 16, 256 and 4096 words
+  (parallel kernel, every core);
 
 on the compact networks of
 
@@ -29,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -47,6 +51,7 @@ from turingrnn.fast import run_float
 
 ROGOZHIN_WORD, ROGOZHIN_HEAD = "<bb1b1bbb1c1c11111", 9
 BATCHES = (1, 16, 256, 4096)
+KERNELS = ("generic", "generated")
 DEFAULT_OUT = Path(__file__).parent / "results" / "bench_float.json"
 
 
@@ -122,17 +127,28 @@ def bench(
 
             traces, seconds = best_of(rounds, exact_runs)
             rows.append(row(workload, "exact", batch, traces, seconds, T))
-        for dtype in ("float64", "float32"):
+        for dtype, kernel in itertools.product(("float64", "float32"), KERNELS):
 
-            def float_runs(a: list[str] = chosen, d: str = dtype, m: int = limit) -> list[Any]:
-                out = run_float(net, a[0] if len(a) == 1 else a, head=head, dtype=d, max_steps=m, record="final")
+            def float_runs(a: list[str] = chosen, d: str = dtype, m: int = limit, k: str = kernel) -> list[Any]:
+                one = a[0] if len(a) == 1 else a
+                out = run_float(net, one, head=head, dtype=d, max_steps=m, record="final", kernel=k)
                 return out if isinstance(out, list) else [out]
 
             traces, seconds = best_of(rounds, float_runs)
             for w, t in zip(chosen, traces, strict=True):
                 check(t, exact[w] if limit == max_steps else run_exact(net, w, head=head, max_steps=limit))
-            rows.append(row(workload, dtype, batch, traces, seconds, T))
+            rows.append(row(workload, f"{dtype} {kernel}", batch, traces, seconds, T))
     return rows
+
+
+def warm_up(net: tr.Network) -> float:
+    """Compile (or load from the cache) the generated kernels of ``net`` before timing; returns the seconds."""
+    start = time.perf_counter()
+    for dtype in ("float64", "float32"):
+        run_float(net, "", max_steps=2, dtype=dtype, kernel="generated")
+        run_float(net, ["", ""], max_steps=2, dtype=dtype, kernel="generated")
+        run_float(net, ["", ""], max_steps=2, dtype=dtype, kernel="generic")
+    return time.perf_counter() - start
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -165,8 +181,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rogozhin = compile_machine(tr.load_machine("rogozhin_4_6"))
     minsky = compile_machine(tr.load_machine("minsky_7_4"))
     dyck = compile_machine(tr.load_machine("dyck1"))
-    run_float(minsky, ["", ""], max_steps=2)  # compile (or load) the kernels before timing
-    run_float(minsky, ["", ""], max_steps=2, dtype="float32")
+    dyck_words = {n: [dyck_word(rng, n) for _ in range(64)] for n in args.dyck_lengths}
+    warm = {name: warm_up(net) for name, net in (("rogozhin_4_6", rogozhin), ("minsky_7_4", minsky), ("dyck1", dyck))}
     results = []
     results += bench(
         "Rogozhin UTM(4,6) example", rogozhin, [ROGOZHIN_WORD], ROGOZHIN_HEAD, 1000, args.rounds, args.exact_batches
@@ -174,8 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results += bench(
         "Minsky UTM(7,4), blank tape", minsky, [""], 0, args.minsky_steps, 1, args.exact_batches, args.minsky_budget
     )
-    for n in args.dyck_lengths:
-        words = [dyck_word(rng, n) for _ in range(64)]
+    for n, words in dyck_words.items():
         results += bench(f"dyck1 n={n}", dyck, words, 0, 10 * n + 10, args.rounds, args.exact_batches)
     table = markdown(results)
     print(table)
@@ -191,6 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "numba_threads": numba.get_num_threads(),
         },
+        "warm_up_seconds": warm,
         "results": results,
         "table": table,
     }

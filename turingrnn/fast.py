@@ -725,8 +725,12 @@ KERNELS = ("auto", "generic", "generated")
 (:mod:`turingrnn.fastgen`, compiled once per network and cached on disk); ``auto``: generic, switching to
 generated when more than ``AUTO_WORK`` machine steps may remain after a first chunk."""
 
-AUTO_WORK = 4_000_000
-"""Machine steps (summed over the running words, to their step limit) above which ``auto`` generates a kernel."""
+AUTO_WORK = 30_000_000
+"""Machine steps (summed over the running words, to their step limit) above which ``auto`` generates a kernel.
+
+Generating and compiling a kernel takes from about ten seconds (a ~40-neuron network, idle machine) to
+minutes (a loaded machine), once per network, dtype and block width; Numba's cache keeps it afterwards.
+The generic kernel does about 0.6M steps/s, so 30M steps is the better part of a minute of work."""
 
 _AUTO_FIRST = 1 << 18
 """Machine steps (summed over the words) the generic kernel runs in ``auto`` mode before deciding."""
