@@ -106,3 +106,30 @@ def test_bb5_runs_to_halt_through_its_exact_network(bb5: tr.TuringMachine) -> No
     result = trace.decode()
     assert trace.status is Status.HALTED and trace.reason == "undefined transition"
     assert trace.steps == 47_176_870 and result.tape.count("1") == 4097  # type: ignore[union-attr]
+
+
+def _tag_through_network(
+    productions: dict[str, tuple[str, ...]], letters: tuple[str, ...], halt: str, word: tuple[str, ...]
+) -> None:
+    """A Rogozhin-form tag system, as a tape of UTM(4,6), through the compact network, verified at every step."""
+    from turingrnn.tags import TagSystem, decode_rogozhin, rogozhin_tape, run_tag
+    from turingrnn.verify import verify
+
+    system = TagSystem(letters=letters, productions=productions, halt=frozenset({halt}))
+    machine = tr.load_machine("rogozhin_4_6")
+    tape, head = rogozhin_tape(system, word)
+    net = compile_machine(machine)
+    assert verify(machine, [(tape, head)], net=net, max_steps=1_000_000).ok
+    result = run_exact(net, tape, head=head, max_steps=1_000_000, record="final").decode()
+    assert result.status == Status.HALTED
+    assert decode_rogozhin(system, result.tape) == run_tag(system, word).word
+
+
+def test_our_tag_system_runs_exactly_through_the_universal_network() -> None:
+    _tag_through_network({"a1": ("a2", "a2", "a3"), "a2": ("a2", "a2")}, ("a1", "a2", "a3"), "a3", ("a1",) * 4)
+
+
+@pytest.mark.slow
+def test_rogozhins_worked_example_runs_exactly_through_the_universal_network() -> None:
+    productions = {"a1": ("a3", "a3", "a2", "a1", "a4"), "a2": ("a3", "a3", "a1"), "a3": ("a3", "a3")}
+    _tag_through_network(productions, ("a1", "a2", "a3", "a4"), "a4", ("a2", "a1", "a1"))
