@@ -38,6 +38,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -192,12 +193,29 @@ def job_path(out: Path, job: dict) -> Path:
     return out / job["task"] / name
 
 
+def git_state() -> dict[str, object]:
+    """The commit the package was run at, and whether ``turingrnn/`` had uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "turingrnn"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return {"git_commit": None}
+    return {"git_commit": commit.stdout.strip(), "turingrnn_modified": bool(status.stdout.strip())}
+
+
 def header(job: dict, tier: Tier, seed: int) -> dict:
     return {
         "schema": SCHEMA,
         **job,
         "config": {**asdict(tier), "test_seed": seed},
-        "versions": {"turingrnn": tr.__version__, "numpy": np.__version__, "python": platform.python_version()},
+        "versions": {
+            "turingrnn": tr.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+            **git_state(),
+        },
         "ticks_per_step": ticks_per_symbol(get_task(job["task"])).ticks_per_step,
     }
 

@@ -38,6 +38,7 @@ def test_a_tiny_run_writes_one_file_per_job_and_resumes_without_retraining(cvt, 
     trained = json.loads((tmp_path / "parity/elman_tanh_seed0_lr0.01_extra0.json").read_text())
     assert trained["schema"] == cvt.SCHEMA and trained["status"] == "ok"
     assert trained["train"]["steps"] == 5 and trained["config"]["hidden"] == 4
+    assert "git_commit" in trained["versions"] and trained["extra_steps"] == "0"
     assert set(trained["eval"]) >= {"score", "horizon", "sequence_accuracy", "per_token_accuracy"}
     assert set(trained["eval"]["sequence_accuracy"]) == {"1", "2", "41"}
     compiled = json.loads((tmp_path / "parity/compiled.json").read_text())
