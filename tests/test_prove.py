@@ -35,10 +35,7 @@ SLOW = {
     ("modular_arithmetic_brackets", "compact"),
     ("modular_arithmetic_brackets", "ss95"),
     # realtime: dense rows (every rule reads the top thresholds, sums over many neurons) and refined classes
-    ("minsky_7_4", "realtime"),  # 110 s
-    ("rogozhin_4_6", "realtime"),  # 460 s
-    ("unary_to_binary", "realtime"),
-    ("binary_increment", "realtime"),
+    ("rogozhin_4_6", "realtime"),  # 9 s
     ("binary_addition", "realtime"),  # 8 s
     ("modular_arithmetic_brackets", "realtime"),
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import stack_inputs, stack_machines
+from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 from test_compact_stack import branching_stack_machines
 
 import turingrnn as tr
@@ -23,6 +23,7 @@ from turingrnn.verify import all_inputs_up_to, verify
 STACK_FILES = sorted((Path(__file__).parent.parent / "constructions" / "stack").glob("*.toml"))
 WORDS = 120
 """Inputs per bundled machine: every word up to the longest length that keeps the count within this."""
+UTMS = ("minsky_7_4", "rogozhin_4_6")
 BIG = {"modular_arithmetic_brackets"}
 """3192 neurons: fewer and shorter words."""
 
@@ -58,6 +59,15 @@ def expected_size(sm: tr.StackMachine) -> int:
             if unknown_top and r.next not in sm.halting_states:
                 n += len(needed[s])
     return n
+
+
+def lockstep(machine: tr.TuringMachine | tr.StackMachine, words: list, size: int | None = None) -> Network:
+    """Compile ``machine`` under realtime, check its size if given, and run it in lockstep on ``words``."""
+    net = compile_machine(machine, construction="realtime")
+    assert size is None or net.size == size
+    report = verify(machine, words, net=net, max_steps=60)
+    assert report.ok, report.summary()
+    return net
 
 
 # ---------------------------------------------------------------- agreement with the interpreter
@@ -102,14 +112,56 @@ def test_transitions_that_pop_two_stacks_at_once_are_simulated() -> None:
         assert run.decode(trace=True) == tr.run(sm, word, trace=True)
 
 
-def test_turing_machines_run_through_the_two_stack_reduction() -> None:
-    tm = tr.load_machine("bb3")
+def tm_expected_size(tm: tr.TuringMachine) -> int:
+    """``N = Q + |J_L| + |J_R| + 2 + sum_r (3 + n_r)``, counted from the machine."""
+    alphabet = (tm.blank, *(a for a in tm.symbols if a != tm.blank))
+    k = len(alphabet)
+    j_r = {j for r in tm.rules for j in (alphabet.index(r.read), alphabet.index(r.read) + 1) if 1 <= j < k}
+    j_l = k - 1 if any(r.move == "L" for r in tm.rules) else 0
+    n = len(tm.states) + j_l + len(j_r) + 2
+    for r in tm.rules:
+        n += 3
+        if r.next not in tm.halting_states:
+            n += {"R": len(j_r), "L": j_l + len(j_r), "S": j_l}[r.move]
+    return n
+
+
+TM_FILES = sorted((Path(__file__).parent.parent / "constructions" / "tm").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", TM_FILES, ids=lambda p: p.stem)
+def test_every_bundled_turing_machine_follows_the_interpreter_on_two_half_tapes(path: Path) -> None:
+    tm = tr.load_machine(path)
     net = compile_machine(tm, construction="realtime")
-    assert net.readout.kind == "reduced" and net.ticks_per_step == 1
-    run = run_exact(net, "")
+    assert net.readout.kind == "tape" and net.ticks_per_step == 1
+    assert net.size == tm_expected_size(tm)
+    words = list(all_inputs_up_to(tm, 3))[:30]
+    report = verify(tm, words, net=net, max_steps=200)  # random tapes of the UTMs may never halt
+    assert report.ok, report.summary()
+    report = verify(tm, [(ex.input, ex.head) for ex in tm.examples], net=net, max_steps=3000)
+    assert report.ok, report.summary()
+
+
+def test_the_universal_machines_take_fewer_neurons_than_the_published_real_time_net() -> None:
+    sizes = {name: compile_machine(tr.load_machine(name), construction="realtime").size for name in UTMS}
+    assert sizes == {"minsky_7_4": 216, "rogozhin_4_6": 232}
+    assert max(sizes.values()) < 886  # Siegelmann & Sontag 1995, at 1 tick per step as well
+
+
+def test_a_turing_machine_runs_one_tick_per_step() -> None:
+    tm = tr.load_machine("bb3")
+    run = run_exact(compile_machine(tm, construction="realtime"), "")
     assert run.decode() == tm.run("")
     assert run.ticks == run.steps == 21
-    assert verify(tm, ["", "1", "01", ("110", 2)], net=net, max_steps=500).ok
+
+
+@settings(max_examples=30, deadline=None)
+@given(turing_machines().flatmap(lambda m: st.tuples(st.just(m), st.lists(tm_inputs(m, max_len=4), max_size=3))))
+def test_random_turing_machines_follow_the_interpreter_and_are_proved(case) -> None:
+    tm, words = case
+    net = lockstep(tm, words, tm_expected_size(tm))
+    cert = prove(tm, net)
+    assert cert.ok, cert.report(limit=3)
 
 
 def test_streamed_input_is_refused_with_the_supported_mode() -> None:
@@ -146,10 +198,7 @@ def test_compiling_is_deterministic_and_a_saved_network_keeps_its_preload(tmp_pa
 @given(stack_machines().flatmap(lambda m: st.tuples(st.just(m), st.lists(stack_inputs(m, max_len=5), max_size=4))))
 def test_random_stack_machines_follow_the_interpreter(case) -> None:
     sm, words = case
-    net = compile_machine(sm, construction="realtime")
-    assert net.size == expected_size(sm)
-    report = verify(sm, words, net=net, max_steps=60)
-    assert report.ok, report.summary()
+    lockstep(sm, words, expected_size(sm))
 
 
 @settings(max_examples=40, deadline=None)
@@ -160,15 +209,13 @@ def test_random_stack_machines_follow_the_interpreter(case) -> None:
 )
 def test_random_machines_reading_and_popping_several_stacks_at_once_follow_the_interpreter(case) -> None:
     sm, words = case
-    net = compile_machine(sm, construction="realtime")
-    report = verify(sm, words, net=net, max_steps=60)
-    assert report.ok, report.summary()
+    lockstep(sm, words, expected_size(sm))
 
 
 # ---------------------------------------------------------------- proofs
 
 
-@pytest.mark.parametrize("name", ["anbn", "dyck2", "palindrome", "anbncn_counters", "bb2"])
+@pytest.mark.parametrize("name", ["anbn", "dyck2", "palindrome", "anbncn_counters", "bb2", "minsky_7_4"])
 def test_prove_certifies_one_tick_per_step(name: str) -> None:
     machine = tr.load_machine(name)
     net = compile_machine(machine, construction="realtime")

@@ -255,7 +255,7 @@ class _Semantics:
             raise ProofError(f"the readout reads stacks {sorted(readouts)}; the machine has {sorted(names)}")
         self.stacks: dict[str, StackReadout] = {s: readouts[s] for s in names}
         self.halting = self.sm.halting_states if self.sm else machine.halting_states
-        self.lookahead = net.construction in LOOKAHEAD and self.sm is not None
+        self.lookahead = net.construction in LOOKAHEAD
 
     def classes(self, state: str) -> list[Configuration]:
         """Every class of ``state``: per stack, empty or a top symbol over its rest (tapes: no empty, blank on top).
@@ -272,17 +272,28 @@ class _Semantics:
         return [d for c in out for d in self.refine(c)] if self.lookahead else out
 
     def refine(self, c: Configuration) -> list[Configuration]:
-        """``c`` split by the second symbol of every stack its transition pops (stack machines only)."""
-        assert self.sm is not None
-        tops = tuple(w.symbols[0] if w.symbols else EMPTY for _, w in c.stacks)
-        rule = self.sm.rule(c.state, tops)
+        """``c`` split by the second symbol of every stack its transition pops (or nothing below it).
+
+        For half-tapes: the tape the head leaves (``R`` moving right, ``L`` moving left), whose second
+        symbol is always there (a blank tail codes 0).
+        """
+        words = dict(c.stacks)
+        popped: set[str] = set()
+        if self.sm is not None:
+            rule = self.sm.rule(c.state, tuple(w.symbols[0] if w.symbols else EMPTY for w in words.values()))
+            if rule is not None:
+                popped = {s for s, op in zip(words, rule.ops, strict=True) if op.kind == "pop"}
+        elif self.tm is not None:
+            tm_rule = self.tm.rule(c.state, words["R"].symbols[0])
+            if tm_rule is not None and tm_rule.move != "S":
+                popped = {"R" if tm_rule.move == "R" else "L"}
         options = []
-        for (s, w), i in zip(c.stacks, range(len(c.stacks)), strict=True):
-            if rule is None or rule.ops[i].kind != "pop" or w.rest is None:
+        for s, w in c.stacks:
+            if s not in popped or w.rest is None:
                 options.append([w])
                 continue
             below = [Word((*w.symbols, b), w.rest) for b in self.stacks[s].alphabet]
-            options.append([*below, Word(w.symbols)])
+            options.append(below if self.stacks[s].kind == "tape" else [*below, Word(w.symbols)])
         return [Configuration(c.state, tuple(zip(self.stacks, ws, strict=True))) for ws in itertools.product(*options)]
 
     def rest(self, stack: str) -> str | None:
@@ -689,7 +700,7 @@ def _check_network(machine: object, net: object) -> Network:
         raise ProofError(f"unknown construction {net.construction!r} (prove knows: {', '.join(CONSTRUCTIONS)})")
     if net.input_mode not in INPUT_MODES:
         raise ProofError(f"unknown input mode {net.input_mode!r} (prove knows: {', '.join(INPUT_MODES)})")
-    tm_kinds = {"compact": "tape", "ss95": "reduced", "realtime": "reduced"}
+    tm_kinds = {"compact": "tape", "ss95": "reduced", "realtime": "tape"}
     expected = tm_kinds if isinstance(net.machine, TuringMachine) else None
     kind = net.readout.kind
     if (

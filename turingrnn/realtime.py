@@ -65,8 +65,19 @@ empty and ``r`` does not halt), ``Q`` states and ``p`` stacks:
 
 at 1 tick per step, with ``|J_S| <= k_S``.
 
-**Turing machines** go through :func:`turingrnn.reduction.tm_to_stack_machine`
-(one stack step per Turing machine step); the readout has kind ``"reduced"``.
+**Turing machines** (:func:`build_tm`) are compiled directly on two half-tapes
+in tape codes (the readout has kind ``"tape"``, as under ``compact``): a move
+pops one half-tape, whose new top is read at the second digit as above, and a
+left move puts L's old top, a linear function of its thresholds, under the
+head. With ``J_R`` the thresholds the reads need (``j >= 1``), ``J_L`` every
+``j = 1 .. k-1`` when some transition moves left (else none), and per
+transition ``n_r`` = ``|J_R|`` (right), ``|J_L| + |J_R|`` (left), ``|J_L|``
+(stay), 0 into a halting state:
+
+    N = Q + |J_L| + |J_R| + 2 + sum_r (3 + n_r)
+
+at 1 tick per step: 216 neurons for Minsky's UTM(7,4) and 232 for Rogozhin's
+UTM(4,6), where Siegelmann and Sontag's real-time universal net has 886.
 **Streamed input** is not supported (:class:`~turingrnn.errors.CompileError`).
 
 **Precision.** Stack values are the ordinary codes, ``log2(2k)`` bits per
@@ -88,9 +99,8 @@ from fractions import Fraction
 
 from .errors import CompileError
 from .gadgets import StreamHook, add, const, gated, scale
-from .machines import ANY, EMPTY, StackMachine, StackRule, TuringMachine
+from .machines import ANY, EMPTY, StackMachine, StackRule, TMRule, TuringMachine
 from .network import Linear, NetworkBuilder, Preload, Readout, StackReadout
-from .reduction import tm_to_stack_machine
 
 TICKS = 1
 """Network ticks per machine step."""
@@ -120,12 +130,12 @@ def thresholds(sm: StackMachine) -> dict[str, list[int]]:
 class _Form:
     """The linear combinations ``st_q``, ``tau_{S,j}`` and ``q_S``, collected while the neurons are declared."""
 
-    def __init__(self, sm: StackMachine, tops: Mapping[str, list[int]]) -> None:
-        self.state: dict[str, dict[str, Fraction]] = {q: {f"state:{q}": Fraction(1)} for q in sm.states}
+    def __init__(self, machine: StackMachine | TuringMachine, tops: Mapping[str, list[int]]) -> None:
+        self.state: dict[str, dict[str, Fraction]] = {q: {f"state:{q}": Fraction(1)} for q in machine.states}
         self.top: dict[tuple[str, int], dict[str, Fraction]] = {
             (s, j): {f"top:{s}>={j}": Fraction(1)} for s, js in tops.items() for j in js
         }
-        self.code: dict[str, dict[str, Fraction]] = {s: {f"stack:{s}": Fraction(1)} for s in sm.stack_names}
+        self.code: dict[str, dict[str, Fraction]] = {s: {f"stack:{s}": Fraction(1)} for s in tops}
 
         self._made: dict[object, Linear] = {}
 
@@ -268,10 +278,122 @@ def build_stack(sm: StackMachine, hook: StreamHook | None = None) -> Built:
 
 
 def build_tm(tm: TuringMachine, hook: StreamHook | None = None) -> Built:
-    """Build the real-time network of ``tm`` through the 2-stack reduction; the readout has kind ``"reduced"``."""
+    """Build the real-time network of ``tm`` on two half-tapes; the readout has kind ``"tape"``.
+
+    The half-tapes use tape codes (:mod:`turingrnn.encoding`: blank = digit 0, so
+    an all-blank half-tape is 0 and never "empty"); ``R`` holds the scanned cell
+    on top. The form holds ``tau_{H,j}`` for ``j >= 1`` only. With ``d(L)`` =
+    ``2 sum_j tau_{L,j}`` the digit on top of ``L`` (linear), a transition
+    reading ``a``, writing ``w`` (digits ``d_a``, ``d_w``) gives:
+
+    * right: ``gate:L/r`` = push ``(x_L + d_w)/B``; ``gate:R/r`` = pop
+      ``B x_R - d_a`` (``M = B``); the new scanned cell is R's second symbol,
+      ``next:R>=j@r = sigma(B^2 x_R - B d_a - 2j + 1 + B^2 (cond - m))``;
+    * left: ``gate:L/r`` = pop ``B x_L - d(L)`` (``M = B``), with
+      ``next:L>=j@r = sigma(B^2 x_L - B d(L) - 2j + 1 + B^2 (cond - m))``;
+      ``gate:R/r = d(L)/B + (d_w - d_a)/B^2 + x_R/B`` (L's top, the written
+      cell, the rest of R); the new scanned cell is L's old top,
+      ``next:R>=j@r = sigma(tau_{L,j} + cond - m)``;
+    * stay: ``gate:R/r = x_R + (d_w - d_a)/B`` (``M = 2``) and L carried over
+      (``gate:L/r = x_L`` and ``next:L>=j@r = sigma(tau_{L,j} + cond - m)``).
+
+    ``J_R`` holds the thresholds the reads need (``j >= 1``); ``J_L`` is every
+    ``j = 1 .. k-1`` when some transition moves left, else empty.
+    """
     if not isinstance(tm, TuringMachine):
         raise CompileError(f"the realtime Turing machine construction needs a TuringMachine, got {type(tm).__name__}")
     _no_stream(hook)
-    sm = tm_to_stack_machine(tm).machine
-    b, form, codes, tops = _layer(sm)
-    return b, _readout("reduced", sm, form, codes), _preload(sm, tops), TICKS
+    from .compact_tm import tape_alphabet
+
+    alphabet = tape_alphabet(tm)
+    k, base = len(alphabet), 2 * len(alphabet)
+    index = {a: i for i, a in enumerate(alphabet)}
+    rules = list(tm.rules)
+    need_r: set[int] = set()
+    for r in rules:
+        need_r |= {j for j in (index[r.read], index[r.read] + 1) if 1 <= j < k}
+    tops = {"L": list(range(1, k)) if any(r.move == "L" for r in rules) else [], "R": sorted(need_r)}
+    form = _Form(tm, tops)
+    codes = {q: i + 1 for i, q in enumerate(tm.states)}
+    b = NetworkBuilder()
+    for q in tm.states:
+        b.neuron(f"state:{q}", role="state", binary=True)
+    for h in ("L", "R"):
+        for j in tops[h]:
+            b.neuron(f"top:{h}>={j}", role="top", binary=True)
+        b.neuron(f"stack:{h}", role="tape")
+
+    def key(r: TMRule) -> str:
+        return f"{r.state}/R={r.read}"
+
+    for r in rules:
+        fired = f"rule:{key(r)}"
+        form.state[r.next][fired] = Fraction(1)
+        for h in ("L", "R"):
+            form.code[h][f"gate:{h}/{key(r)}"] = Fraction(1)
+        if r.next in tm.halting_states:
+            continue
+        known = {"R": index[r.write] if r.move == "S" else None, "L": index[r.write] if r.move == "R" else None}
+        for h in ("L", "R"):
+            top = known[h]
+            for j in tops[h]:
+                if top is None:
+                    form.top[h, j][f"next:{h}>={j}@{key(r)}"] = Fraction(1)
+                elif top >= j:
+                    form.top[h, j][fired] = Fraction(1)
+
+    def read_indicator(a: int) -> Linear:
+        upper = scale(form.tau("R", a + 1), -1) if a + 1 < k else Linear()
+        return add(form.tau("R", a) if a >= 1 else const(1), upper)
+
+    top_l = total_top(form, "L", tops["L"])  # the digit on top of L: 2 sum tau_{L,j}
+    for r in rules:
+        a, w = index[r.read], index[r.write]
+        da, dw = 2 * a, 2 * w
+        slack = add(form.st(r.state), read_indicator(a), const(-2))  # 0 when r applies, <= -1 otherwise
+        gate = add(slack, const(1))
+        xl, xr = form.q("L"), form.q("R")
+        b.neuron(f"rule:{key(r)}", role="rule", inputs=gate, binary=True)
+        halts = r.next in tm.halting_states
+        nexts: dict[str, list[tuple[int, Linear]]] = {"L": [], "R": []}
+        if r.move == "R":
+            gated(b, f"gate:L/{key(r)}", scale(add(xl, const(dw)), Fraction(1, base)), gate, role="gate")
+            gated(b, f"gate:R/{key(r)}", add(scale(xr, base), const(-da)), gate, big=base, role="gate")
+            below = add(scale(xr, base * base), const(-base * da))
+            nexts["R"] = [(j, add(below, const(1 - 2 * j), scale(slack, base * base))) for j in tops["R"]]
+        elif r.move == "L":
+            gated(b, f"gate:L/{key(r)}", add(scale(xl, base), scale(top_l, -1)), gate, big=base, role="gate")
+            cand = add(
+                scale(top_l, Fraction(1, base)), const(Fraction(dw - da, base * base)), scale(xr, Fraction(1, base))
+            )
+            gated(b, f"gate:R/{key(r)}", cand, gate, role="gate")
+            below = add(scale(xl, base * base), scale(top_l, -base))
+            nexts["L"] = [(j, add(below, const(1 - 2 * j), scale(slack, base * base))) for j in tops["L"]]
+            nexts["R"] = [(j, add(form.tau("L", j), slack)) for j in tops["R"]]
+        else:
+            gated(b, f"gate:L/{key(r)}", xl, gate, role="gate")
+            gated(b, f"gate:R/{key(r)}", add(xr, const(Fraction(dw - da, base))), gate, big=2, role="gate")
+            nexts["L"] = [(j, add(form.tau("L", j), slack)) for j in tops["L"]]
+        if halts:
+            continue
+        for h in ("L", "R"):
+            for j, arg in nexts[h]:
+                b.neuron(f"next:{h}>={j}@{key(r)}", role="top", inputs=arg, binary=True)
+    readout = Readout(
+        kind="tape",
+        state_code=add(*(scale(form.st(q), c) for q, c in codes.items())),
+        state_table=tuple((c, q) for q, c in codes.items()),
+        undefined_codes=(0,),
+        stacks=tuple(StackReadout(name=h, value=form.q(h), alphabet=alphabet, kind="tape") for h in ("L", "R")),
+    )
+    preload = Preload(
+        states=tuple((q, ((f"state:{q}", 1),)) for q in tm.states),
+        stacks=(("L", "stack:L"), ("R", "stack:R")),
+        tops=tuple((h, j, f"top:{h}>={j}") for h in ("L", "R") for j in tops[h]),
+    )
+    return b, readout, preload, TICKS
+
+
+def total_top(form: _Form, h: str, js: list[int]) -> Linear:
+    """``2 sum_j tau_{h,j}``: the digit on top of a half-tape (tape codes), when every ``j = 1 .. k-1`` is held."""
+    return add(*(scale(form.tau(h, j), 2) for j in js))
