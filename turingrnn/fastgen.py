@@ -221,6 +221,107 @@ def _readout_source(out: _Writer, A: dict[str, Any]) -> None:
     out()
 
 
+def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
+    """The readout of every lane at once, without branches, for networks whose stack bases are powers of two.
+
+    The same checks as ``_read`` in the same order of priority, written as selects so that LLVM can
+    vectorize the loop over the lanes. It changes nothing: it writes each lane's outcome (status,
+    reason, first failing stack, certified codes and lengths, carrier bounds) to block arrays that the
+    block commits lane by lane. A lane whose code drops more than two trailing zero digits in one step
+    (a blank half-tape erased at its end) is marked slow and read again by ``_read``.
+    """
+    S = len(A["st_base"])
+    out("@numba.njit(inline='always', **OPTS)")
+    out("def _vread(V, E, LENS, RSTAT, RWHY, RWHERE, RFAIL, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD):")
+    out.depth += 1
+    out("for l in range(L):")
+    out.depth += 1
+    code = str(int(A["sc_const"]))
+    for j, c in zip(A["sc_cols"], A["sc_coef"], strict=True):
+        code += f" + {int(c)} * np.int64(V[{int(j)} * L + l])"  # binary neurons hold exactly 0.0 or 1.0
+    out(f"k = {code} - {int(A['code_lo'])}")
+    out("inside = (k >= 0) & (k < ACTION.shape[0])")
+    out("act = ACTION[min(max(k, 0), ACTION.shape[0] - 1)] if inside else INVALID")
+    out("stat = RUNNING if act != HALT else HALTED")
+    out("why = 0")
+    out("where = -1")
+    out(f"fail = {S}")
+    out("slow = False")
+    ptr, cols, coef, acoef = A["st_ptr"], A["st_cols"], A["st_coef"], A["st_acoef"]
+    for s in reversed(range(S)):  # the first failing stack wins: the selects of earlier stacks come later
+        B, odd, kmax = int(A["st_base"][s]), int(A["st_odd"][s]), int(A["kmax"][s])
+        bits = B.bit_length() - 1
+        out(f"n = LENS[{s} * L + l] + 1")
+        if odd == 0:
+            out("n = 2 if n == 1 else n")
+        out(f"deep = n > {kmax}")
+        out(f"m = min(n, {kmax})")
+        out(f"P = PW{s}[m]")
+        out("vs = 0.0")
+        out("es = 0.0")
+        out("size = 0.0")
+        out("nonzero = 0")
+        out("carrier = -1")
+        for q in range(int(ptr[s]), int(ptr[s + 1])):
+            j = int(cols[q])
+            out(f"x = np.float64(V[{j} * L + l])")
+            out(f"ex = E[{j} * L + l]")
+            out(f"vs += {_float(coef[q])} * x")
+            out(f"es += {_float(acoef[q])} * ex")
+            out(f"size += abs({_float(coef[q])} * x)")
+            out("hot = (x != 0.0) | (ex != 0.0)")
+            out("nonzero += hot")
+            out(f"carrier = {j} if hot else carrier")
+        out(f"es = es + {_float(A['st_gam'][s])} * size if nonzero > 1 else es")
+        out("p = vs * P")
+        out("Nf = np.rint(p)")
+        out("r = abs((p - Nf) + 0.0) * ONE_PLUS")
+        out("eP = es * ONE_PLUS * P * ONE_PLUS")
+        out("wide = not (r + eP < 1.0)")
+        out("off = r > eP * ONE_PLUS")
+        out("ok = ~deep & ~wide & ~off")
+        out("N = np.int64(Nf) if ok else 0")
+        for _ in range(2):
+            out(f"t = (n > 0) & ((N & {B - 1}) == 0)")
+            out(f"N = N >> {bits} if t else N")
+            out("n = n - 1 if t else n")
+        out(f"slow_s = (n > 0) & ((N & {B - 1}) == 0)")
+        out(f"top = N >> ({bits} * (n - 1)) if n > 0 else 0")
+        out(f"digit = (n > 0) & ((top >= {B}) | ((top & 1) != {odd}))")
+        out("reason = STACK_DEEP if deep else (STACK_WIDE if wide else (STACK_OFF if off else STACK_DIGIT))")
+        out("bad = deep | wide | off | digit")
+        out("stat = DIVERGED if bad else stat")
+        out("why = reason if bad else why")
+        out(f"where = {s} if bad else where")
+        out(f"fail = {s} if bad else fail")
+        out("slow = slow | (ok & slow_s)")
+        out(f"NEWN[{s} * L + l] = N")
+        out(f"NEWLEN[{s} * L + l] = n")
+        out(f"CARR[{s} * L + l] = carrier if nonzero == 1 else -1")
+        out(f"CVAL[{s} * L + l] = r * PINV{s}[m] * ONE_PLUS")
+    out("undef = act == UNDEF")
+    out("invalid = act == INVALID")
+    out("RSTAT[l] = DIVERGED if invalid else (UNDEFINED if undef else stat)")
+    out("RWHY[l] = CODE_INVALID if invalid else (0 if undef else why)")
+    out("RWHERE[l] = -1 if invalid | undef else where")
+    out("RFAIL[l] = 0 if invalid | undef else fail")
+    out("RSLOW[l] = slow & ~invalid & ~undef")
+    out.depth -= 1
+    # Commit what the lanes that take this path change: lengths and the bounds of the neurons carrying a code.
+    out("for l in range(L):")
+    out.depth += 1
+    out("go = ACT[l] & (BAD[l] == 0) & ~RSLOW[l]")
+    for s_ in range(S):
+        out(f"put = go & ({s_} < RFAIL[l])")
+        out(f"LENS[{s_} * L + l] = NEWLEN[{s_} * L + l] if put else LENS[{s_} * L + l]")
+        for q in range(int(ptr[s_]), int(ptr[s_ + 1])) if A["st_carrier"][s_] else ():
+            j = int(cols[q])
+            out(f"e = E[{j} * L + l]")
+            out(f"E[{j} * L + l] = min(e, CVAL[{s_} * L + l]) if put & (CARR[{s_} * L + l] == {j}) else e")
+    out.depth -= 2
+    out()
+
+
 def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) -> str:
     """The source of a kernel module for the plan arrays ``A`` (see :func:`turingrnn.fast._plan`)."""
     T = int(A["T"])
@@ -260,6 +361,10 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
         _tick_source(out, f"_tick{sub}", A, rows, src, dst, dt)
         ticks.append(f"_tick{sub}")
     _readout_source(out, A)
+    S = len(A["st_base"])
+    vector = all(int(B) & (int(B) - 1) == 0 for B in A["st_base"])
+    if vector:
+        _vector_readout_source(out, A)
     out("@numba.njit(**OPTS)")
     out("def _block(V, E, wid, status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final):")
     out.depth += 1
@@ -268,6 +373,20 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     out("BADAT = np.zeros(L, np.int64)")
     out("ACT = np.zeros(L, np.bool_)")
     out("PREV = np.empty(N * L, V.dtype)")
+    out(f"LENS = np.zeros({S} * L, np.int64)")
+    out(f"NEWN = np.zeros({S} * L, np.int64)")
+    out(f"NEWLEN = np.zeros({S} * L, np.int64)")
+    out(f"CARR = np.zeros({S} * L, np.int64)")
+    out(f"CVAL = np.zeros({S} * L, np.float64)")
+    out("RSTAT = np.zeros(L, np.int64)")
+    out("RWHY = np.zeros(L, np.int64)")
+    out("RWHERE = np.zeros(L, np.int64)")
+    out("RFAIL = np.zeros(L, np.int64)")
+    out("RSLOW = np.zeros(L, np.bool_)")
+    out("for l in range(L):")
+    out("    if wid[l] >= 0:")
+    for k in range(S):
+        out(f"        LENS[{k} * L + l] = lens[wid[l], {k}]")
     out("done = 0")
     out("while done < chunk:")
     out.depth += 1
@@ -287,6 +406,8 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     if T == 1:
         out("V[: N * L] = V[N * L : 2 * N * L]")
         out("E[: N * L] = E[N * L : 2 * N * L]")
+    if vector:
+        out("_vread(V, E, LENS, RSTAT, RWHY, RWHERE, RFAIL, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD)")
     out("for l in range(L):")
     out.depth += 1
     out("if not ACT[l]:")
@@ -301,8 +422,22 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     out("    rec_N[wi, slot, :] = -1")
     out("    rec_L[wi, slot, :] = -1")
     out("    status[wi], why[wi], where[wi] = DIVERGED, BAD[l], BADAT[l]")
+    if vector:
+        out("elif not RSLOW[l]:")
+        out.depth += 1
+        out("if RSTAT[l] != RUNNING:")
+        out("    status[wi], why[wi], where[wi] = RSTAT[l], RWHY[l], RWHERE[l]")
+        for k in range(S):
+            out(f"ok = {k} < RFAIL[l]")
+            out(f"rec_N[wi, slot, {k}] = NEWN[{k} * L + l] if ok else -1")
+            out(f"rec_L[wi, slot, {k}] = NEWLEN[{k} * L + l] if ok else -1")
+        out.depth -= 1
     out("else:")
+    for k in range(S):
+        out(f"    lens[wi, {k}] = LENS[{k} * L + l]")
     out("    status[wi], why[wi], where[wi] = _read(V, E, l, lens, wi, rec_N, rec_L, slot)")
+    for k in range(S):
+        out(f"    LENS[{k} * L + l] = lens[wi, {k}]")
     out("if final and (status[wi] != RUNNING or steps[wi] >= max_steps or done == chunk - 1):")
     out("    before = (steps[wi] - 1) % R")
     out("    for i in range(N):")
@@ -310,7 +445,12 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     out("        rec_V[wi, before, i] = PREV[i * L + l]")
     out.depth -= 1
     out("done += 1")
-    out.depth -= 2
+    out.depth -= 1
+    out("for l in range(L):")
+    out("    if wid[l] >= 0:")
+    for k in range(S):
+        out(f"        lens[wid[l], {k}] = LENS[{k} * L + l]")
+    out.depth -= 1
     out()
     out("@numba.njit(**OPTS)")
     args = "status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final"
