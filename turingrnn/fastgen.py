@@ -130,6 +130,25 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
 _BIN_UNCERTAIN, _BIN_OFF = 1, 2
 
 
+def _stack_terms_source(out: _Writer, A: dict[str, Any], s: int, carrier: list[str]) -> None:
+    """Lines summing stack ``s``'s readout terms of lane ``l`` into ``vs`` (value), ``es`` (bound) and ``size``.
+
+    Each term is followed by the ``carrier`` lines (``{j}``: the term's neuron) that count the nonzero terms.
+    """
+    ptr, cols, coef, acoef = A["st_ptr"], A["st_cols"], A["st_coef"], A["st_acoef"]
+    for line in ("vs = 0.0", "es = 0.0", "size = 0.0", "nonzero = 0", "carrier = -1"):
+        out(line)
+    for q in range(int(ptr[s]), int(ptr[s + 1])):
+        j = int(cols[q])
+        out(f"x = np.float64(V[{j} * L + l])")
+        out(f"ex = E[{j} * L + l]")
+        out(f"vs += {_float(coef[q])} * x")
+        out(f"es += {_float(acoef[q])} * ex")
+        out(f"size += abs({_float(coef[q])} * x)")
+        for line in carrier:
+            out(line.format(j=j))
+
+
 def _readout_source(out: _Writer, A: dict[str, Any]) -> None:
     """The readout of lane ``l`` (buffer 0): :func:`turingrnn.fast._readout` with the network's constants inlined.
 
@@ -151,10 +170,8 @@ def _readout_source(out: _Writer, A: dict[str, Any]) -> None:
     out("    return DIVERGED, CODE_INVALID, -1")
     out("if act == UNDEF:")
     out("    return UNDEFINED, 0, -1")
-    ptr, cols, coef, acoef = A["st_ptr"], A["st_cols"], A["st_coef"], A["st_acoef"]
     for s in range(len(A["st_base"])):
         B, odd, kmax = int(A["st_base"][s]), int(A["st_odd"][s]), int(A["kmax"][s])
-        terms = range(int(ptr[s]), int(ptr[s + 1]))
         out(f"n = lens[wi, {s}] + 1")
         if odd == 0:
             out("if n == 1:")
@@ -164,21 +181,7 @@ def _readout_source(out: _Writer, A: dict[str, Any]) -> None:
         out(f"P = PW{s}[n]")
         if B & (B - 1) == 0:
             out(f"PI = PINV{s}[n]")
-        out("vs = 0.0")
-        out("es = 0.0")
-        out("size = 0.0")
-        out("nonzero = 0")
-        out("carrier = -1")
-        for q in terms:
-            j = int(cols[q])
-            out(f"x = np.float64(V[{j} * L + l])")
-            out(f"ex = E[{j} * L + l]")
-            out(f"vs += {_float(coef[q])} * x")
-            out(f"es += {_float(acoef[q])} * ex")
-            out(f"size += abs({_float(coef[q])} * x)")
-            out("if x != 0.0 or ex != 0.0:")
-            out("    nonzero += 1")
-            out(f"    carrier = {j}")
+        _stack_terms_source(out, A, s, ["if x != 0.0 or ex != 0.0:", "    nonzero += 1", "    carrier = {j}"])
         out("if nonzero > 1:")
         out(f"    es += {_float(A['st_gam'][s])} * size")
         if B & (B - 1) == 0:
@@ -247,7 +250,7 @@ def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
     out("where = -1")
     out(f"fail = {S}")
     out("slow = False")
-    ptr, cols, coef, acoef = A["st_ptr"], A["st_cols"], A["st_coef"], A["st_acoef"]
+    ptr, cols = A["st_ptr"], A["st_cols"]
     for s in reversed(range(S)):  # the first failing stack wins: the selects of earlier stacks come later
         B, odd, kmax = int(A["st_base"][s]), int(A["st_odd"][s]), int(A["kmax"][s])
         bits = B.bit_length() - 1
@@ -257,21 +260,9 @@ def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
         out(f"deep = n > {kmax}")
         out(f"m = min(n, {kmax})")
         out(f"P = PW{s}[m]")
-        out("vs = 0.0")
-        out("es = 0.0")
-        out("size = 0.0")
-        out("nonzero = 0")
-        out("carrier = -1")
-        for q in range(int(ptr[s]), int(ptr[s + 1])):
-            j = int(cols[q])
-            out(f"x = np.float64(V[{j} * L + l])")
-            out(f"ex = E[{j} * L + l]")
-            out(f"vs += {_float(coef[q])} * x")
-            out(f"es += {_float(acoef[q])} * ex")
-            out(f"size += abs({_float(coef[q])} * x)")
-            out("hot = (x != 0.0) | (ex != 0.0)")
-            out("nonzero += hot")
-            out(f"carrier = {j} if hot else carrier")
+        _stack_terms_source(
+            out, A, s, ["hot = (x != 0.0) | (ex != 0.0)", "nonzero += hot", "carrier = {j} if hot else carrier"]
+        )
         out(f"es = es + {_float(A['st_gam'][s])} * size if nonzero > 1 else es")
         out("p = vs * P")
         out("Nf = np.rint(p)")
