@@ -116,3 +116,8 @@ __all__ += [
 from .prove import Certificate, ProofError, prove  # noqa: E402
 
 __all__ += ["Certificate", "ProofError", "prove"]
+
+from .fast import run_float  # noqa: E402
+from .mp import run_mp  # noqa: E402
+
+__all__ += ["run_float", "run_mp"]
