@@ -269,6 +269,7 @@ def test_generated_kernel_equals_the_generic_one_bit_for_bit(name: str, mode: st
     assert_same_run(single, generic[-1])
 
 
+@pytest.mark.slow
 def test_generated_kernel_follows_the_exact_engine_through_a_long_run() -> None:
     net = compile_machine(tr.load_machine("minsky_7_4"))
     fast = run_float(net, ["", ""], max_steps=3000, kernel="generated")
