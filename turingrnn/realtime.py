@@ -136,7 +136,6 @@ class _Form:
             (s, j): {f"top:{s}>={j}": Fraction(1)} for s, js in tops.items() for j in js
         }
         self.code: dict[str, dict[str, Fraction]] = {s: {f"stack:{s}": Fraction(1)} for s in tops}
-
         self._made: dict[object, Linear] = {}
 
     def _linear(self, key: object, terms: dict[str, Fraction]) -> Linear:
@@ -180,7 +179,6 @@ def _layer(sm: StackMachine) -> tuple[NetworkBuilder, _Form, dict[str, int], dic
         b.neuron(f"stack:{s}", role="stack")
 
     # ---- every transition's contributions to the form at the next tick
-
     plans: list[tuple[str, StackRule, int]] = []
     for r in sm.rules:
         key = rule_key(sm, r)
@@ -346,7 +344,7 @@ def build_tm(tm: TuringMachine, hook: StreamHook | None = None) -> Built:
         upper = scale(form.tau("R", a + 1), -1) if a + 1 < k else Linear()
         return add(form.tau("R", a) if a >= 1 else const(1), upper)
 
-    top_l = total_top(form, "L", tops["L"])  # the digit on top of L: 2 sum tau_{L,j}
+    top_l = _top_digit(form, "L", tops["L"])  # the digit on top of L: 2 sum tau_{L,j}
     for r in rules:
         a, w = index[r.read], index[r.write]
         da, dw = 2 * a, 2 * w
@@ -394,6 +392,6 @@ def build_tm(tm: TuringMachine, hook: StreamHook | None = None) -> Built:
     return b, readout, preload, TICKS
 
 
-def total_top(form: _Form, h: str, js: list[int]) -> Linear:
+def _top_digit(form: _Form, h: str, js: list[int]) -> Linear:
     """``2 sum_j tau_{h,j}``: the digit on top of a half-tape (tape codes), when every ``j = 1 .. k-1`` is held."""
     return add(*(scale(form.tau(h, j), 2) for j in js))
