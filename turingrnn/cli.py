@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import __version__
-from .compiler import compile_machine
+from .compiler import CONSTRUCTIONS, compile_machine
 from .errors import SpecWarning, TuringRNNError
 from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
 from .interpreter import steps as iter_steps
@@ -91,7 +91,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def network_source(p: argparse.ArgumentParser) -> None:
         p.add_argument("machine", help="TOML path, bundled name, bbchallenge string, or a compiled .npz network")
-        p.add_argument("--construction", default="compact", help="compact (default) or ss95")
+        p.add_argument("--construction", default="compact", help=f"one of {', '.join(CONSTRUCTIONS)} (default compact)")
         p.add_argument("--input-mode", default="preloaded", help="preloaded (default) or streamed")
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
