@@ -210,13 +210,17 @@ def test_reference_ticks_agree_with_the_interpreter_and_respect_phases(name: str
 COMPACT_SIZES = {
     "anbn": 17,
     "anbncn": 26,
+    "anbncn_counters": 35,
     "binary_addition": 85,
+    "cycle_navigation": 26,
     "duplicate_string": 26,
     "dyck1": 18,
     "dyck2": 20,
+    "modular_arithmetic_brackets": 159,
     "palindrome": 23,
     "parity": 12,
     "reverse_string": 10,
+    "stack_manipulation": 23,
 }
 
 

@@ -136,13 +136,17 @@ def test_the_boot_reads_the_first_symbol_into_the_state() -> None:
 SS95_STACK_SIZES = {
     "anbn": 29,
     "anbncn": 89,
+    "anbncn_counters": 49,
     "binary_addition": 342,
+    "cycle_navigation": 54,
     "duplicate_string": 150,
     "dyck1": 28,
     "dyck2": 34,
+    "modular_arithmetic_brackets": 1599,
     "palindrome": 39,
     "parity": 25,
     "reverse_string": 30,
+    "stack_manipulation": 44,
 }
 SS95_TM_SIZES = {
     "bb2": 70,

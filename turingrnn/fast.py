@@ -56,7 +56,7 @@ Kernels:
 >>> run.steps, run.diverged_at, run.first_divergence(run_exact(net, ""))
 (107, None, None)
 >>> [(t.steps, t.diverged_at) for t in run_float(net, ["", "1", "11"], dtype="float32", record="final")]
-[(60, 60), (19, None), (58, 58)]
+[(61, 61), (19, None), (59, 59)]
 """
 
 from __future__ import annotations
