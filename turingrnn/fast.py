@@ -773,7 +773,8 @@ def _run(
 ) -> list[Trace]:
     net, A = plan.net, plan.arrays
     n, T, W, S = net.size, net.ticks_per_step, len(words), len(plan.stacks)
-    starts = [_start(plan, word, head) for word in words]
+    distinct = {word: _start(plan, word, head) for word in dict.fromkeys(words)}  # the setup is per distinct word
+    starts = [distinct[word] for word in words]
     NB = max(T, 2)
     V = np.zeros((W, NB, n), plan.dtype)
     E = np.zeros((W, NB, n), np.float64)
