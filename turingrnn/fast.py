@@ -378,8 +378,7 @@ def _row_gamma(terms: int, u: float) -> float:
     Higham's ``gamma_m = m u / (1 - m u)`` for ``m = 2 terms + 5`` (products and sums,
     with room for the head and the input line), rounded up.
     """
-    m = 2 * terms + 5
-    return m * u / (1 - m * u) * _ONE_PLUS
+    return _gamma(2 * terms + 5, u) * _ONE_PLUS
 
 
 @dataclass(frozen=True)
@@ -820,7 +819,7 @@ def _run(
         remaining = int((max_steps - st.steps)[st.running(max_steps)].sum())
         kernel = "generated" if remaining > AUTO_WORK else "generic"
     if kernel == "generated":
-        _run_generated(plan, st, skip, max_steps, record, chunk, parallel, out)
+        _run_generated(plan, st, skip, max_steps, record, chunk, parallel)
     while st.running(max_steps).any():
         call_generic(chunk)
     traces = []
@@ -864,7 +863,7 @@ def _to_blocks(words: np.ndarray, blocks: int, L: int) -> np.ndarray:
 
 
 def _run_generated(
-    plan: _Plan, st: _State, skip: bool, max_steps: int, record: str, chunk: int, parallel: bool, out: tuple
+    plan: _Plan, st: _State, skip: bool, max_steps: int, record: str, chunk: int, parallel: bool
 ) -> None:
     """Run the words still running in blocks of the generated kernel, repacking the blocks between calls."""
     n = plan.net.size
