@@ -269,6 +269,23 @@ def test_generated_kernel_equals_the_generic_one_bit_for_bit(name: str, mode: st
     assert_same_run(single, generic[-1])
 
 
+@pytest.mark.parametrize(("dtype", "record"), [("float32", "final"), ("float64", "steps")])
+def test_generated_kernel_stops_each_lane_at_its_own_step_across_short_calls(
+    monkeypatch: pytest.MonkeyPatch, dtype: str, record: str
+) -> None:
+    import turingrnn.fast as fast
+
+    net = compile_machine(tr.load_machine("bb4"))
+    words = short_words(tr.load_machine("bb4"), 4)
+    generic = run_float(net, words, dtype=dtype, record=record, kernel="generic", max_steps=90)
+    monkeypatch.setattr(fast, "_GEN_CHUNK", 7)  # lanes halt, diverge and reach the step limit inside and at chunk ends
+    monkeypatch.setattr(fast, "_CHUNK_BYTES", 7 * len(words) * net.size * np.dtype(dtype).itemsize)
+    generated = run_float(net, words, dtype=dtype, record=record, kernel="generated", max_steps=90)
+    assert {t.stop for t in generic} >= {None, "halting state"}
+    for a, b in zip(generic, generated, strict=True):
+        assert_same_run(a, b)
+
+
 @pytest.mark.slow
 def test_generated_kernel_follows_the_exact_engine_through_a_long_run() -> None:
     net = compile_machine(tr.load_machine("minsky_7_4"))

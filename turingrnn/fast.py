@@ -870,6 +870,7 @@ def _run_generated(
     NB = st.V.shape[1]
     L = _lanes(plan, int(st.running(max_steps).sum()))
     module = _generated(plan, skip, L)
+    model = tuple(plan.arrays[k] for k in _NET)  # the generic tick diagnoses flagged lanes
     step_chunk = chunk if record == "steps" else min(chunk, _GEN_CHUNK)
     while True:
         live = np.flatnonzero(st.running(max_steps))
@@ -885,7 +886,7 @@ def _run_generated(
         run = module.run_parallel if parallel and blocks > 1 else module.run_serial
         rec_V, rec_N, rec_L = st.rec
         run(Vb, Eb, wid.reshape(blocks, L), st.status, st.steps, st.why, st.where, st.lens, max_steps, step_chunk,
-            rec_V, rec_N, rec_L, record == "final")  # fmt: skip
+            rec_V, rec_N, rec_L, record == "final", model)  # fmt: skip
         if record == "steps":
             st.keep(before)
         # Back to the per-word layout (current buffer 0).

@@ -5,18 +5,24 @@ arrays at every tick. For long runs this module writes a Python module per
 (network, dtype, phase skipping, block width): every row becomes one line of
 arithmetic with its weights as constants, and a *block* of ``L`` words runs in
 lock step, the words side by side in memory (value of neuron ``i`` of lane
-``l`` in buffer ``s`` at ``(s * n + i) * L + l``). Each row is a loop over the
-lanes without branches and with constant offsets, so LLVM turns it into SIMD
-instructions; blocks have 32 lanes (one lane for a single word).
+``l`` in buffer ``s`` at ``(s * n + i) * L + l``). A tick is one loop over the
+lanes, without branches and with constant offsets, that computes every row, so
+LLVM turns it into SIMD instructions and loads each input once per lane; blocks
+have 32 lanes (one lane for a single word).
 
 The arithmetic is the generic kernel's, operation for operation (same
 summation order, same rounding, same error bounds and the same checks), so a
 generated run returns the same values, steps and ``diverged_at`` as a generic
-one; ``tests/test_fast.py`` checks this on bb4 (float64 and float32) and
-streamed dyck1. The readout is :func:`turingrnn.fast._readout` with the
-network's constants inlined (``_read``), and for power-of-two bases a
+one; ``tests/test_fast.py`` checks this on bb4 (float64 and float32, lanes
+stopping inside and at the ends of kernel calls) and streamed dyck1. Where the
+check of a binary neuron fails, the tick only flags the lane; the generic
+kernel's tick then runs that tick again for the lane to name the first failing
+neuron and why (``_diagnose``). The readout is :func:`turingrnn.fast._readout`
+with the network's constants inlined (``_read``), and for power-of-two bases a
 branch-free version over all lanes (``_vread``) that falls back to ``_read``
-for the rare lane it does not cover.
+for the rare lane it does not cover. With ``record="final"``, a step at which
+no lane stops and the vector readout read every lane writes nothing per lane
+(see ``_block_source``).
 
 The source is written to a cache folder (``$TURINGRNN_CACHE`` or
 ``~/.cache/turingrnn``) under a name made from its hash and imported from
@@ -37,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the generated code changes (it is part of the cache key)."""
 
 _LOADED: dict[str, ModuleType] = {}
@@ -71,27 +77,33 @@ class _Writer:
 def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], src: int, dst: int, dt: str) -> None:
     """One tick, buffer ``src`` to ``dst``, of ``rows``, for every lane (see the module docs for the arithmetic).
 
-    Each row is its own loop over the lanes: few memory accesses per loop, so that LLVM can prove the
-    lanes independent and vectorize it. Binary neurons carry the bound 0 (they are snapped to their
-    certified value), so their bound terms are left out; exact rows (``_exact_row``) have no bound at all.
+    One loop over the lanes computes every row, so that each input is loaded once per lane. Binary
+    neurons carry the bound 0 (they are snapped to their certified value, and their stored bound stays
+    0), so their bound terms are left out; exact rows (``_exact_row``) have no bound at all. A binary
+    row that leaves the code only sets the lane's ``FLAG`` (active lanes only); the tick returns whether
+    any lane is flagged, and ``_diagnose`` finds the first such row with the generic kernel's tick.
     """
     indptr, cols, w, a, aw, b, c0, kap, binary, head, G = (
         A[k] for k in "indptr cols w a aw b c0 kap binary head G".split()
     )
     n = len(b)
-    out("@numba.njit(**OPTS)")
-    out(f"def {name}(V, E, BAD, BADAT):")
-    out.depth += 1
+    plans = []
     for i in rows:
         terms = [(int(cols[k]), k) for k in range(indptr[i], indptr[i + 1])]
-        cut = max(int(head[i]), 0)
+        plans.append((i, terms, max(int(head[i]), 0)))
+    out("@numba.njit(**OPTS)")
+    out(f"def {name}(V, E, ACT, FLAG):")
+    out.depth += 1
+    out("anyflag = False")
+    out("for l in range(L):")
+    out.depth += 1
+    for j in sorted({j for _, terms, _ in plans for j, _ in terms}):
+        out(f"x{j} = V[{src * n + j} * L + l]")
+    for j in sorted({j for _, terms, cut in plans for j, _ in terms[cut:] if not binary[j]}):
+        out(f"e{j} = E[{src * n + j} * L + l]")
+    out("flag = False")
+    for i, terms, cut in plans:
         tail = terms[cut:]
-        out("for l in range(L):")
-        out.depth += 1
-        for j in sorted({j for j, _ in terms}):
-            out(f"x{j} = V[{src * n + j} * L + l]")
-        for j in sorted({j for j, _ in tail if not binary[j]}):
-            out(f"e{j} = E[{src * n + j} * L + l]")
         z = f"{dt}({_float(b[i])})"
         for j, k in terms[:cut]:
             z = f"({z} + {dt}({_float(w[k])}) * x{j})"
@@ -109,29 +121,23 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
             out(f"z = {z}")
             out("err = 0.0")
         out("zz = np.float64(z)")
-        out("sat = (-zz >= err) or (zz - 1.0 >= err * ONE_PLUS)")
+        out("sat = (-zz >= err) | (zz - 1.0 >= err * ONE_PLUS)")
         out("v = min(max(zz, 0.0), 1.0)")
         if binary[i]:
             out("e = min(err, 1.0)")
             out("d = min(v, 1.0 - v)")  # = |v - rint(v)| for v in [0, 1], exactly
-            out("unsure = e >= LIMIT")
-            out("bad = BAD[l]")
-            out("hit = bad == 0 and not sat and (unsure or d > e)")
-            out(f"BADAT[l] = {i} if hit else BADAT[l]")
-            out(f"BAD[l] = ({_BIN_UNCERTAIN} if unsure else {_BIN_OFF}) if hit else bad")
+            out("flag = flag | ((not sat) & ((e >= LIMIT) | (d > e)))")
             out(f"V[{dst * n + i} * L + l] = 1.0 if v > 0.5 else 0.0")
-            out(f"E[{dst * n + i} * L + l] = 0.0")
         else:
             out(f"V[{dst * n + i} * L + l] = v")
             out(f"E[{dst * n + i} * L + l] = 0.0 if sat else min(err, 1.0)")
-        out.depth -= 1
-    out("return")
+    out("flag = flag & ACT[l]")
+    out("FLAG[l] = flag")
+    out("anyflag = anyflag | flag")
+    out.depth -= 1
+    out("return anyflag")
     out.depth -= 1
     out()
-
-
-# Divergence reasons, as in turingrnn.fast.
-_BIN_UNCERTAIN, _BIN_OFF = 1, 2
 
 
 def _stack_terms_source(out: _Writer, A: dict[str, Any], s: int, carrier: list[str]) -> None:
@@ -329,7 +335,7 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     out("import numba")
     out("import numpy as np")
     out("from turingrnn.config import BINARY_LIMIT as LIMIT, NJIT_OPTIONS, NJIT_PARALLEL_OPTIONS")
-    out("from turingrnn.fast import _two_product")
+    out("from turingrnn.fast import _tick as _generic_tick, _two_product")
     out()
     out("CACHE = True")
     out("OPTS = {**NJIT_OPTIONS, 'cache': CACHE}")
@@ -354,101 +360,188 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
         rows = [int(i) for i in lrows[lptr[ph] : lptr[ph + 1]]] if skip else list(range(n))
         src, dst = (sub - 1) % NB, sub % NB
         _tick_source(out, f"_tick{sub}", A, rows, src, dst, dt)
-        ticks.append(f"_tick{sub}")
+        ticks.append((f"_tick{sub}", src, ph))
     _readout_source(out, A)
     S = len(A["st_base"])
     vector = all(int(B) & (int(B) - 1) == 0 for B in A["st_base"])
     if vector:
         _vector_readout_source(out, A)
+    last = [int(i) for i in lrows[lptr[0] : lptr[1]]] if skip and T > 1 else list(range(n))
+    _diagnose_source(out)
+    _block_source(out, ticks, last, S, vector, skip, A)
+    return out.text()
+
+
+def _diagnose_source(out: _Writer) -> None:
+    """``_diagnose``: why and where the flagged lanes of a tick left the code (the first failing row wins).
+
+    A flagged lane's source buffer is copied out and the tick is run again by the generic kernel's
+    ``_tick``, whose arithmetic is the generated one operation for operation; lanes that already
+    diverged in this step keep their first reason.
+    """
     out("@numba.njit(**OPTS)")
-    out("def _block(V, E, wid, status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final):")
+    out("def _diagnose(V, E, FLAG, BAD, BADAT, src, rows, r0, r1, net):")
+    out.depth += 1
+    out("W2 = np.zeros((2, N), V.dtype)")
+    out("E2 = np.zeros((2, N), np.float64)")
+    out("for l in range(L):")
+    out("    if FLAG[l] and BAD[l] == 0:")
+    out("        for i in range(N):")
+    out("            W2[0, i] = V[(src * N + i) * L + l]")
+    out("            E2[0, i] = E[(src * N + i) * L + l]")
+    out("        y, at = _generic_tick(W2, E2, 0, 1, rows, r0, r1, -1, net)")
+    out("        if y != 0:")
+    out("            BAD[l], BADAT[l] = y, at")
+    out.depth -= 1
+    out()
+
+
+def _block_source(
+    out: _Writer,
+    ticks: list[tuple[str, int, int]],
+    last: list[int],
+    S: int,
+    vector: bool,
+    skip: bool,
+    A: dict[str, Any],
+) -> None:
+    """``_block`` (run a block's lanes for up to ``chunk`` steps) and the serial and parallel drivers over blocks.
+
+    The lanes step together; a lane stops at its step limit, at the end of the chunk, or when its readout
+    stops it (halted, undefined, diverged). With ``final``, a step where no lane stops and every lane
+    was read by the vector readout commits nothing per lane: the certified codes of each lane's last
+    step stay in the block (``CN``, ``CL``), the values of the readout before in ``PREV`` (the rows the
+    last tick overwrites), and both are written to the recording ring when the lane stops. Otherwise
+    (``record="steps"``, or a step where some lane needs it) every lane is committed.
+    """
+    T = len(ticks)
+    out("@numba.njit(**OPTS)")
+    out("def _block(V, E, wid, status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final, net):")
     out.depth += 1
     out("R = rec_V.shape[1]")
-    out("BAD = np.zeros(L, np.int64)")
-    out("BADAT = np.zeros(L, np.int64)")
-    out("ACT = np.zeros(L, np.bool_)")
-    out("PREV = np.empty(N * L, V.dtype)")
-    out(f"LENS = np.zeros({S} * L, np.int64)")
-    out(f"NEWN = np.zeros({S} * L, np.int64)")
-    out(f"NEWLEN = np.zeros({S} * L, np.int64)")
-    out(f"CARR = np.zeros({S} * L, np.int64)")
+    for name, dtype in (("ACT", "np.bool_"), ("FLAG", "np.bool_"), ("BAD", "np.int64"), ("BADAT", "np.int64")):
+        out(f"{name} = np.zeros(L, {dtype})")
+    out("FIRST = np.zeros(L, np.int64)  # the lane's steps when the call began")
+    out("LAST = np.zeros(L, np.int64)  # the step the lane stops at in this call, at the latest")
+    out(f"PREV = np.empty({len(last)} * L, V.dtype)  # the rows of the last tick, at the readout before")
+    for name in ("LENS", "NEWN", "NEWLEN", "CARR", "CN", "CL"):
+        out(f"{name} = np.zeros({S} * L, np.int64)")
     out(f"CVAL = np.zeros({S} * L, np.float64)")
-    out("RSTAT = np.zeros(L, np.int64)")
-    out("RWHY = np.zeros(L, np.int64)")
-    out("RWHERE = np.zeros(L, np.int64)")
-    out("RFAIL = np.zeros(L, np.int64)")
+    for name in ("RSTAT", "RWHY", "RWHERE", "RFAIL"):
+        out(f"{name} = np.zeros(L, np.int64)")
     out("RSLOW = np.zeros(L, np.bool_)")
+    out(f"NC = np.zeros({S}, np.int64)")
+    out(f"NL = np.zeros({S}, np.int64)")
+    out("live = 0")
+    out("stop = chunk  # steps done at which the next lane reaches LAST")
     out("for l in range(L):")
-    out("    if wid[l] >= 0:")
-    for k in range(S):
-        out(f"        LENS[{k} * L + l] = lens[wid[l], {k}]")
-    out("done = 0")
-    out("while done < chunk:")
     out.depth += 1
-    out("anyone = False")
-    out("for l in range(L):")
-    out("    wi = wid[l]")
-    out("    ACT[l] = wi >= 0 and status[wi] == RUNNING and steps[wi] < max_steps")
-    out("    anyone = anyone or ACT[l]")
-    out("    BAD[l] = 0")
-    out("    BADAT[l] = -1")
-    out("if not anyone:")
-    out("    break")
-    out("if final:  # keep the last readout block-wide (one contiguous copy) instead of per lane")
-    out("    PREV[:] = V[: N * L]")
-    for t in ticks:
-        out(f"{t}(V, E, BAD, BADAT)")
+    out("wi = wid[l]")
+    out("if wi >= 0 and status[wi] == RUNNING and steps[wi] < max_steps:")
+    out.depth += 1
+    out("ACT[l] = True")
+    out("live += 1")
+    out("FIRST[l] = steps[wi]")
+    out("LAST[l] = min(steps[wi] + chunk, max_steps)")
+    out("stop = min(stop, LAST[l] - FIRST[l])")
+    out("slot = steps[wi] % R")
+    for k in range(S):
+        out(f"LENS[{k} * L + l] = lens[wi, {k}]")
+        out(f"CN[{k} * L + l] = rec_N[wi, slot, {k}]")
+        out(f"CL[{k} * L + l] = rec_L[wi, slot, {k}]")
+    out.depth -= 2
+    out("done = 0")
+    out("while live > 0:")
+    out.depth += 1
+    out("if final:")
+    out("    for l in range(L):")
+    for q, i in enumerate(last):
+        out(f"        PREV[{q} * L + l] = V[{i} * L + l]")
+    n = len(A["b"])
+    lptr = A["lptr"]
+    for name, src, ph in ticks:
+        r0, r1, rows = (int(lptr[ph]), int(lptr[ph + 1]), 16) if skip else (0, n, 17)
+        out(f"if {name}(V, E, ACT, FLAG):")
+        out(f"    _diagnose(V, E, FLAG, BAD, BADAT, {src}, net[{rows}], {r0}, {r1}, net)")
     if T == 1:
         out("V[: N * L] = V[N * L : 2 * N * L]")
         out("E[: N * L] = E[N * L : 2 * N * L]")
     if vector:
         out("_vread(V, E, LENS, RSTAT, RWHY, RWHERE, RFAIL, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD)")
+    out("done += 1")
+    if vector:
+        out("event = done == stop or not final")
+        out("if not event:")
+        out("    for l in range(L):")
+        out("        event = event | (ACT[l] & ((BAD[l] != 0) | (RSTAT[l] != RUNNING) | RSLOW[l]))")
+        out("if not event:  # every live lane read by the vector readout, running, and not at its last step")
+        out(f"    for q in range({S} * L):")
+        out("        CN[q] = NEWN[q]")
+        out("        CL[q] = NEWLEN[q]")
+        out("    continue")
+    out("stop = chunk")
     out("for l in range(L):")
     out.depth += 1
     out("if not ACT[l]:")
     out("    continue")
     out("wi = wid[l]")
-    out("steps[wi] += 1")
-    out("slot = steps[wi] % R")
-    out("if not final:")
-    out("    for i in range(N):")
-    out("        rec_V[wi, slot, i] = V[i * L + l]")
+    out("k = FIRST[l] + done")
+    out("slot = k % R")
     out("if BAD[l] != 0:")
-    out("    rec_N[wi, slot, :] = -1")
-    out("    rec_L[wi, slot, :] = -1")
-    out("    status[wi], why[wi], where[wi] = DIVERGED, BAD[l], BADAT[l]")
+    out("    st, y, at = DIVERGED, BAD[l], BADAT[l]")
+    out("    NC[:] = -1")
+    out("    NL[:] = -1")
     if vector:
         out("elif not RSLOW[l]:")
-        out.depth += 1
-        out("if RSTAT[l] != RUNNING:")
-        out("    status[wi], why[wi], where[wi] = RSTAT[l], RWHY[l], RWHERE[l]")
+        out("    st, y, at = RSTAT[l], RWHY[l], RWHERE[l]")
         for k in range(S):
-            out(f"ok = {k} < RFAIL[l]")
-            out(f"rec_N[wi, slot, {k}] = NEWN[{k} * L + l] if ok else -1")
-            out(f"rec_L[wi, slot, {k}] = NEWLEN[{k} * L + l] if ok else -1")
-        out.depth -= 1
+            out(f"    NC[{k}] = NEWN[{k} * L + l] if {k} < RFAIL[l] else -1")
+            out(f"    NL[{k}] = NEWLEN[{k} * L + l] if {k} < RFAIL[l] else -1")
     out("else:")
+    out.depth += 1
     for k in range(S):
-        out(f"    lens[wi, {k}] = LENS[{k} * L + l]")
-    out("    status[wi], why[wi], where[wi] = _read(V, E, l, lens, wi, rec_N, rec_L, slot)")
+        out(f"lens[wi, {k}] = LENS[{k} * L + l]")
+    out("st, y, at = _read(V, E, l, lens, wi, rec_N, rec_L, slot)")
     for k in range(S):
-        out(f"    LENS[{k} * L + l] = lens[wi, {k}]")
-    out("if final and (status[wi] != RUNNING or steps[wi] >= max_steps or done == chunk - 1):")
-    out("    before = (steps[wi] - 1) % R")
+        out(f"LENS[{k} * L + l] = lens[wi, {k}]")
+        out(f"NC[{k}] = rec_N[wi, slot, {k}]")
+        out(f"NL[{k}] = rec_L[wi, slot, {k}]")
+    out.depth -= 1
+    out("end = st != RUNNING or k == LAST[l]")
+    out("if end or not final:")
     out("    for i in range(N):")
     out("        rec_V[wi, slot, i] = V[i * L + l]")
-    out("        rec_V[wi, before, i] = PREV[i * L + l]")
-    out.depth -= 1
-    out("done += 1")
-    out.depth -= 1
-    out("for l in range(L):")
-    out("    if wid[l] >= 0:")
+    out("    rec_N[wi, slot, :] = NC")
+    out("    rec_L[wi, slot, :] = NL")
+    out("if end and final:")
+    out.depth += 1
+    out("before = (k - 1) % R")
+    out("for i in range(N):")
+    out("    rec_V[wi, before, i] = V[i * L + l]")
+    for q, i in enumerate(last):
+        out(f"rec_V[wi, before, {i}] = PREV[{q} * L + l]")
     for k in range(S):
-        out(f"        lens[wid[l], {k}] = LENS[{k} * L + l]")
+        out(f"rec_N[wi, before, {k}] = CN[{k} * L + l]")
+        out(f"rec_L[wi, before, {k}] = CL[{k} * L + l]")
     out.depth -= 1
+    for k in range(S):
+        out(f"CN[{k} * L + l] = NC[{k}]")
+        out(f"CL[{k} * L + l] = NL[{k}]")
+    out("if end:")
+    out.depth += 1
+    out("ACT[l] = False")
+    out("live -= 1")
+    out("steps[wi] = k")
+    out("status[wi], why[wi], where[wi] = st, y, at")
+    for k in range(S):
+        out(f"lens[wi, {k}] = LENS[{k} * L + l]")
+    out.depth -= 1
+    out("else:")
+    out("    stop = min(stop, LAST[l] - FIRST[l])")
+    out.depth -= 3
     out()
+    args = "status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final, net"
     out("@numba.njit(**OPTS)")
-    args = "status, steps, why, where, lens, max_steps, chunk, rec_V, rec_N, rec_L, final"
     out(f"def run_serial(V, E, wid, {args}):")
     out("    for k in range(V.shape[0]):")
     out(f"        _block(V[k], E[k], wid[k], {args})")
@@ -457,7 +550,6 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     out(f"def run_parallel(V, E, wid, {args}):")
     out("    for k in numba.prange(V.shape[0]):")
     out(f"        _block(V[k], E[k], wid[k], {args})")
-    return out.text()
 
 
 def load_kernels(source: str) -> ModuleType:
