@@ -39,10 +39,20 @@ Every candidate lies in ``[0, 1)``, so a gate constant of 1 suffices. For a
 machine without stay moves this is ``Q k + k + ceil(log2(n + 1)) + 5`` neurons
 (``Q`` non-halting states): 38 for Rogozhin's UTM(4,6) and 41 for Minsky's
 UTM(7,4), at 2 ticks per step.
+
+**Layouts.** A :class:`Plan` fixes the digit order, the state codes and the
+phase-1 detectors. :func:`default_plan` is the layout above (one detector per
+working state and level); phase 0 takes every quantity it needs (move gates,
+written digit, next-state bits, scanned index) as a linear function of the
+plan's detectors, with coefficients solved exactly by :func:`coefficients`
+(for the default plan they are the indicator sums above). The ``small``
+construction (:mod:`turingrnn.small_tm`) searches for plans with fewer
+detectors.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import CompileError
@@ -69,15 +79,159 @@ def state_codes(tm: TuringMachine) -> tuple[dict[str, int], int | None, int]:
     return codes, undefined, top.bit_length()
 
 
+@dataclass(frozen=True)
+class Detector:
+    """A phase-1 neuron that reads the state code, and from level 1 on the scanned symbol.
+
+    Level 0: ``sigma(w . bits - threshold + 1)``, 1 when ``w . code >= threshold``
+    (``threshold >= 1``, so it is 0 on the all-zero idle phase). Level ``j >= 1``:
+    ``sigma(B x_R - 2j + 1 + B (w . bits - threshold))``, 1 when the scanned index
+    is ``>= j`` and ``w . code == threshold``; ``w . c <= threshold`` must hold for
+    every assigned code ``c`` and for 0 (a face of their hull), so the argument is
+    ``<= 0`` elsewhere. ``states`` lists the working states it fires for.
+    """
+
+    level: int
+    weights: tuple[int, ...]
+    threshold: int
+    states: tuple[str, ...]
+
+    def label(self) -> str:
+        """``state:q`` or ``top:R>=j@q``; a detector of several states joins them with ``|``."""
+        who = "|".join(self.states)
+        return f"state:{who}" if self.level == 0 else f"top:R>={self.level}@{who}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the compact construction lays out a machine: digit order, state codes and detectors.
+
+    ``symbols`` is the tape alphabet in digit order (blank first), ``codes`` the
+    state codes, ``undefined`` the code read out on a missing transition (0 or
+    ``None`` when there is none), ``nbits`` the number of ``code:b`` neurons, and
+    ``detectors`` the phase-1 neurons; every move gate, written digit,
+    next-state bit and the scanned index must be a linear function of them
+    (:func:`coefficients` solves for it exactly).
+    """
+
+    symbols: tuple[str, ...]
+    codes: tuple[tuple[str, int], ...]
+    undefined: int | None
+    nbits: int
+    detectors: tuple[Detector, ...]
+
+
+def point_weights(code: int, nbits: int) -> tuple[tuple[int, ...], int]:
+    """``(w, t)`` with ``w . c <= t`` for every ``nbits``-bit code ``c``, equal only at ``c == code``."""
+    w = tuple(1 if code >> i & 1 else -1 for i in range(nbits))
+    return w, bin(code).count("1")
+
+
+def default_plan(tm: TuringMachine) -> Plan:
+    """The plain layout: symbols in order, codes ``1..``, one detector per (working state, level)."""
+    syms = tape_alphabet(tm)
+    codes, undefined, nbits = state_codes(tm)
+    working = [q for q in tm.states if q not in tm.halting_states]
+    detectors = [Detector(level, *point_weights(codes[q], nbits), (q,)) for q in working for level in range(len(syms))]
+    return Plan(syms, tuple(codes.items()), undefined, nbits, tuple(detectors))
+
+
+def components(tm: TuringMachine, plan: Plan) -> tuple[tuple[str, ...], dict[tuple[str, int], tuple[int, ...]]]:
+    """The quantities phase 0 needs, per (working state, scanned index).
+
+    Names: ``move:M`` (1 when the rule moves ``M``), ``digit`` (the written
+    digit ``2 * index``), ``bit:i`` (bit ``i`` of the next code, or of the
+    undefined code), ``index`` (the scanned index). A missing transition moves
+    nowhere and writes digit 0.
+    """
+    moves = ("R", "L", "S") if any(r.move == "S" for r in tm.rules) else ("R", "L")
+    names = (*(f"move:{m}" for m in moves), "digit", *(f"bit:{i}" for i in range(plan.nbits)), "index")
+    idx = {a: i for i, a in enumerate(plan.symbols)}
+    codes = dict(plan.codes)
+    table = {}
+    for q in codes:
+        if q in tm.halting_states:
+            continue
+        for a, i in idx.items():
+            rule = tm.rule(q, a)
+            code = (plan.undefined or 0) if rule is None else codes[rule.next]
+            move = tuple(int(rule is not None and rule.move == m) for m in moves)
+            digit = 0 if rule is None else 2 * idx[rule.write]
+            table[q, i] = (*move, digit, *(code >> b & 1 for b in range(plan.nbits)), i)
+    return names, table
+
+
+def coefficients(tm: TuringMachine, plan: Plan) -> dict[str, dict[int, Fraction]]:
+    """Each component as exact coefficients over the plan's detectors (by position).
+
+    Level 0 carries the component's value at scanned index 0, level ``j`` its
+    change from ``j - 1`` to ``j``; each level is solved over the working states
+    with the detectors of that level. Raises :class:`CompileError` when a level's
+    detectors do not span what it needs.
+    """
+    names, table = components(tm, plan)
+    codes = dict(plan.codes)
+    working = [q for q in codes if q not in tm.halting_states]
+    out: dict[str, dict[int, Fraction]] = {name: {} for name in names}
+    for level in range(len(plan.symbols)):
+        members = [i for i, d in enumerate(plan.detectors) if d.level == level]
+        rows = [[Fraction(int(q in plan.detectors[i].states)) for q in working] for i in members]
+        for c, name in enumerate(names):
+            if level == 0:
+                target = [Fraction(table[q, 0][c]) for q in working]
+            else:
+                target = [Fraction(table[q, level][c] - table[q, level - 1][c]) for q in working]
+            coef = solve_span(rows, target)
+            if coef is None:
+                raise CompileError(f"the plan's level-{level} detectors do not give {name} of machine {tm.name!r}")
+            out[name].update({members[i]: v for i, v in enumerate(coef) if v})
+    return out
+
+
+def solve_span(rows: list[list[Fraction]], target: list[Fraction]) -> list[Fraction] | None:
+    """Exact ``c`` with ``sum(c[i] * rows[i]) == target``, or ``None``; rows must be independent."""
+    m = len(rows)
+    if not any(target):
+        return [Fraction(0)] * m
+    # Gaussian elimination on the columns (one equation per working state)
+    eqs = [[rows[i][s] for i in range(m)] + [target[s]] for s in range(len(target))]
+    pivots: list[int] = []
+    r = 0
+    for col in range(m):
+        p = next((i for i in range(r, len(eqs)) if eqs[i][col] != 0), None)
+        if p is None:
+            continue
+        eqs[r], eqs[p] = eqs[p], eqs[r]
+        inv = 1 / eqs[r][col]
+        eqs[r] = [v * inv for v in eqs[r]]
+        for i in range(len(eqs)):
+            if i != r and eqs[i][col] != 0:
+                f = eqs[i][col]
+                eqs[i] = [a - f * b for a, b in zip(eqs[i], eqs[r], strict=True)]
+        pivots.append(col)
+        r += 1
+    if any(row[m] != 0 for row in eqs[r:]) or len(pivots) < m:
+        return None
+    coef = [Fraction(0)] * m
+    for i, col in enumerate(pivots):
+        coef[col] = eqs[i][m]
+    return coef
+
+
 def build(tm: TuringMachine, hook: StreamHook | None = None) -> tuple[NetworkBuilder, Readout, Preload, int]:
     """Build the compact network of ``tm``; returns the builder, readout, preload and ticks per step."""
     if not isinstance(tm, TuringMachine):
         raise CompileError(f"the compact Turing machine construction needs a TuringMachine, got {type(tm).__name__}")
-    syms = tape_alphabet(tm)
+    return build_plan(tm, default_plan(tm), hook)
+
+
+def build_plan(
+    tm: TuringMachine, plan: Plan, hook: StreamHook | None = None
+) -> tuple[NetworkBuilder, Readout, Preload, int]:
+    """The compact network of ``tm`` laid out by ``plan``."""
+    syms = plan.symbols
     k, base = len(syms), 2 * len(syms)
-    idx = {a: i for i, a in enumerate(syms)}
-    codes, undefined, nbits = state_codes(tm)
-    working = [q for q in tm.states if q not in tm.halting_states]
+    codes, undefined, nbits = dict(plan.codes), plan.undefined, plan.nbits
     moves = ("R", "L", "S") if any(r.move == "S" for r in tm.rules) else ("R", "L")
     bits = [f"code:{i}" for i in range(nbits)]
     halves = {h: [f"tape:{h}/{m}" for m in moves] for h in ("L", "R")}
@@ -85,49 +239,30 @@ def build(tm: TuringMachine, hook: StreamHook | None = None) -> tuple[NetworkBui
     b = NetworkBuilder()
 
     # ---- phase 1: read the configuration
-    def match(q: str) -> Linear:
-        on = [bits[i] for i in range(nbits) if codes[q] >> i & 1]
-        off = [bits[i] for i in range(nbits) if not codes[q] >> i & 1]
-        return add(total(on), total(off, -1), const(-len(on)))
+    def reads(d: Detector) -> Linear:
+        return add(*(scale(Linear.of({bits[i]: 1}), w) for i, w in enumerate(d.weights) if w), const(-d.threshold))
 
-    detector: dict[tuple[str, int], str] = {}
-    for q in working:
-        b.neuron(f"state:{q}", role="state", inputs=add(match(q), const(1)), binary=True, phase=READ)
-        for j in range(1, k):
-            detector[q, j] = threshold(
-                b,
-                f"top:R>={j}@{q}",
-                add(scale(x["R"], base), scale(match(q), base)),
-                base=1,
-                offset=2 * j - 1,
-                phase=READ,
-                role="detector",
-            )
+    neurons = []
+    for d in plan.detectors:
+        if d.level == 0:
+            neurons.append(b.neuron(d.label(), role="state", inputs=add(reads(d), const(1)), binary=True, phase=READ))
+        else:
+            gate = add(scale(x["R"], base), scale(reads(d), base))
+            neurons.append(threshold(b, d.label(), gate, base=1, offset=2 * d.level - 1, phase=READ, role="detector"))
     tops_l = [threshold(b, f"top:L>={j}", x["L"], base=base, offset=2 * j - 1, phase=READ) for j in range(1, k)]
     for h in ("L", "R"):
         b.neuron(f"copy:{h}", role="copy", inputs=x[h], phase=READ)
 
     # ---- phase 0: write the next configuration, as linear functions of phase 1
-    def indicator(q: str, a: int) -> Linear:
-        upper = Linear.of({detector[q, a + 1]: 1}) if a + 1 < k else Linear()
-        lower = Linear.of({f"state:{q}" if a == 0 else detector[q, a]: 1})
-        return add(lower, scale(upper, -1))
+    coef = coefficients(tm, plan)
 
-    move_gate = {m: Linear() for m in moves}
-    digit = Linear()
-    next_bits = [Linear() for _ in range(nbits)]
-    for q in working:
-        for a in syms:
-            rule = tm.rule(q, a)
-            ind = indicator(q, idx[a])
-            code = undefined if rule is None else codes[rule.next]
-            for i in range(nbits):
-                if code >> i & 1:  # type: ignore[operator]
-                    next_bits[i] = add(next_bits[i], ind)
-            if rule is not None:
-                move_gate[rule.move] = add(move_gate[rule.move], ind)
-                digit = add(digit, scale(ind, 2 * idx[rule.write]))
-    top_r = total(list(detector.values()))
+    def linear(name: str) -> Linear:
+        return Linear.of({neurons[i]: v for i, v in sorted(coef[name].items())})
+
+    move_gate = {m: linear(f"move:{m}") for m in moves}
+    digit = linear("digit")
+    next_bits = [linear(f"bit:{i}") for i in range(nbits)]
+    top_r = linear("index")
     top_l = total(tops_l)
     copy_l, copy_r = Linear.of({"copy:L": 1}), Linear.of({"copy:R": 1})
     inv = Fraction(1, base)
@@ -151,7 +286,7 @@ def build(tm: TuringMachine, hook: StreamHook | None = None) -> tuple[NetworkBui
         kind="tape",
         state_code=Linear.of({bits[i]: 2**i for i in range(nbits)}),
         state_table=tuple((c, q) for q, c in codes.items()),
-        undefined_codes=(undefined,) if undefined else (),
+        undefined_codes=() if undefined is None else (undefined,),
         stacks=tuple(StackReadout(name=h, value=x[h], alphabet=syms, kind="tape") for h in ("L", "R")),
     )
     preload = Preload(

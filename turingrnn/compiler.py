@@ -16,6 +16,10 @@ Constructions, by machine kind:
   Turing machines go through :func:`turingrnn.reduction.tm_to_stack_machine` first.
 * ``"realtime"``: :mod:`turingrnn.realtime`, one tick per step, preloaded input
   only; Turing machines go through the same reduction.
+* ``"small"``: Turing machines only, by :mod:`turingrnn.small_tm`: the compact
+  network with a searched digit order, state code and shared detectors
+  (fewer neurons, 2 ticks per step; compiling searches, about a second to a
+  minute for the universal machines).
 
 Compiling is deterministic: the same machine gives bit-identical weights.
 
@@ -45,6 +49,7 @@ _BUILDERS: dict[tuple[str, str], str] = {
     ("tm", "ss95"): "turingrnn.ss95:build_tm",
     ("stack", "ss95"): "turingrnn.ss95:build_stack",
     ("tm", "realtime"): "turingrnn.realtime:build_tm",
+    ("tm", "small"): "turingrnn.small_tm:build",
     ("stack", "realtime"): "turingrnn.realtime:build_stack",
 }
 CONSTRUCTIONS = tuple(dict.fromkeys(c for _, c in _BUILDERS))
@@ -63,7 +68,17 @@ def _check_request(machine: Any, construction: str, input_mode: str) -> str:
     return machine.kind
 
 
+def constructions_for(kind: str) -> tuple[str, ...]:
+    """The constructions that compile machines of ``kind`` (``"tm"`` or ``"stack"``)."""
+    return tuple(c for k, c in _BUILDERS if k == kind)
+
+
 def _builder(kind: str, construction: str) -> Callable[..., Built]:
+    if (kind, construction) not in _BUILDERS:
+        raise CompileError(
+            f"construction {construction!r} does not compile {kind} machines; "
+            f"{kind} machines compile with: {', '.join(constructions_for(kind))}"
+        )
     module, _, name = _BUILDERS[kind, construction].partition(":")
     try:
         return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
@@ -78,6 +93,10 @@ def _stream_hook(machine: TuringMachine | StackMachine, construction: str) -> tu
             from .compact_tm import tape_alphabet
 
             return StreamHook(stack="R"), tape_alphabet(machine), "tape"
+        if construction == "small":
+            from .small_tm import search_plan
+
+            return StreamHook(stack="R"), search_plan(machine).symbols, "tape"
         from .ss95 import TM_STREAM_LATENCY
 
         return StreamHook(stack="R", latency=TM_STREAM_LATENCY), machine.symbols, "stack"

@@ -700,7 +700,7 @@ def _check_network(machine: object, net: object) -> Network:
         raise ProofError(f"unknown construction {net.construction!r} (prove knows: {', '.join(CONSTRUCTIONS)})")
     if net.input_mode not in INPUT_MODES:
         raise ProofError(f"unknown input mode {net.input_mode!r} (prove knows: {', '.join(INPUT_MODES)})")
-    tm_kinds = {"compact": "tape", "ss95": "reduced", "realtime": "tape"}
+    tm_kinds = {"compact": "tape", "ss95": "reduced", "realtime": "tape", "small": "tape"}
     expected = tm_kinds if isinstance(net.machine, TuringMachine) else None
     kind = net.readout.kind
     if (
