@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -74,23 +76,44 @@ class _Writer:
         return "\n".join(self.lines) + "\n"
 
 
+def _up(x: Fraction) -> float:
+    """The least float64 not below ``x``."""
+    f = float(x)
+    return math.nextafter(f, math.inf) if Fraction(f) < x else f
+
+
 def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], src: int, dst: int, dt: str) -> None:
     """One tick, buffer ``src`` to ``dst``, of ``rows``, for every lane (see the module docs for the arithmetic).
 
     One loop over the lanes computes every row, so that each input is loaded once per lane. Binary
     neurons carry the bound 0 (they are snapped to their certified value, and their stored bound stays
-    0), so their bound terms are left out; exact rows (``_exact_row``) have no bound at all. A binary
-    row that leaves the code only sets the lane's ``FLAG`` (active lanes only); the tick returns whether
-    any lane is flagged, and ``_diagnose`` finds the first such row with the generic kernel's tick.
+    0), so their bound terms are left out; exact rows (``_exact_row``) have no bound at all.
+
+    A binary row stores only its rounded value, so the tick computes just enough to *flag* every lane
+    where the generic check (``turingrnn.fast._tick``) could fail, and ``_diagnose`` reruns the tick
+    of a flagged lane with the generic kernel, which decides. The generic check fails only where the
+    row's error bound ``err`` reaches ``BINARY_LIMIT`` or ``0 < z < 1`` (otherwise ``z`` is clamped to
+    0 or 1 and its distance to 0 or 1 is 0). So a lane is flagged where some binary row has ``0 < z <
+    1`` (``min(z, 1 - z) > 0``, exactly), or where a bound of ``err`` reaches the limit: rows whose
+    rounded terms have the same coefficients share one, the row's formula with ``|z|`` replaced by the
+    largest ``|bias| + sum |w|`` of the exact heads in the group (each rounded operation is monotone in
+    its operands, so this bounds every row's ``err`` as the float kernel computes it).
     """
     indptr, cols, w, a, aw, b, c0, kap, binary, head, G = (
         A[k] for k in "indptr cols w a aw b c0 kap binary head G".split()
     )
     n = len(b)
-    plans = []
+    plans: list[tuple[int, list[tuple[int, int]], int]] = []
+    groups: dict[tuple[Any, ...], float] = {}
     for i in rows:
         terms = [(int(cols[k]), k) for k in range(indptr[i], indptr[i + 1])]
-        plans.append((i, terms, max(int(head[i]), 0)))
+        cut = max(int(head[i]), 0)
+        plans.append((i, terms, cut))
+        tail = terms[cut:]
+        if binary[i] and (tail or head[i] < 0):
+            key = (c0[i], G[i], kap[i], tuple((j, None if binary[j] else a[k], aw[k]) for j, k in tail))
+            zmax = _up(abs(Fraction(float(b[i]))) + sum(abs(Fraction(float(w[k]))) for _, k in terms[:cut]))
+            groups[key] = max(groups.get(key, 0.0), zmax)
     out("@numba.njit(**OPTS)")
     out(f"def {name}(V, E, ACT, FLAG):")
     out.depth += 1
@@ -99,14 +122,35 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
     out.depth += 1
     for j in sorted({j for _, terms, _ in plans for j, _ in terms}):
         out(f"x{j} = V[{src * n + j} * L + l]")
-    for j in sorted({j for _, terms, cut in plans for j, _ in terms[cut:] if not binary[j]}):
+    for j in sorted(
+        {j for i, terms, cut in plans if not binary[i] for j, _ in terms[cut:] if not binary[j]}
+        | {j for key in groups for j, ak, _ in key[3] if ak is not None}
+    ):
         out(f"e{j} = E[{src * n + j} * L + l]")
-    out("flag = False")
+    bounds = []
+    for (c0g, Gg, kapg, terms_g), zmax in groups.items():
+        err, size = _float(c0g), _float(zmax)
+        for j, ak, awk in terms_g:
+            if ak is not None:
+                err = f"({err} + {_float(ak)} * e{j})"
+            size = f"({size} + {_float(awk)} * x{j})"
+        bounds.append(f"({err} + {_float(Gg)} * {size}) * {_float(kapg)}")
+    out(f"over = {' | '.join(f'({x} >= LIMIT)' for x in bounds) or 'False'}")
+    acc = 0
+    out("acc0 = acc1 = acc2 = acc3 = 0.0")
     for i, terms, cut in plans:
         tail = terms[cut:]
         z = f"{dt}({_float(b[i])})"
         for j, k in terms[:cut]:
             z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+        if binary[i]:
+            for j, k in tail:
+                z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+            out(f"zz = np.float64({z})")
+            out(f"acc{acc % 4} = max(acc{acc % 4}, min(zz, 1.0 - zz))")
+            out(f"V[{dst * n + i} * L + l] = 1.0 if zz > 0.5 else 0.0")
+            acc += 1
+            continue
         if tail or head[i] < 0:
             out(f"z = {z}")
             err, size = _float(c0[i]), "abs(np.float64(z))"
@@ -122,16 +166,9 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
             out("err = 0.0")
         out("zz = np.float64(z)")
         out("sat = (-zz >= err) | (zz - 1.0 >= err * ONE_PLUS)")
-        out("v = min(max(zz, 0.0), 1.0)")
-        if binary[i]:
-            out("e = min(err, 1.0)")
-            out("d = min(v, 1.0 - v)")  # = |v - rint(v)| for v in [0, 1], exactly
-            out("flag = flag | ((not sat) & ((e >= LIMIT) | (d > e)))")
-            out(f"V[{dst * n + i} * L + l] = 1.0 if v > 0.5 else 0.0")
-        else:
-            out(f"V[{dst * n + i} * L + l] = v")
-            out(f"E[{dst * n + i} * L + l] = 0.0 if sat else min(err, 1.0)")
-    out("flag = flag & ACT[l]")
+        out(f"V[{dst * n + i} * L + l] = min(max(zz, 0.0), 1.0)")
+        out(f"E[{dst * n + i} * L + l] = 0.0 if sat else min(err, 1.0)")
+    out("flag = ((max(max(acc0, acc1), max(acc2, acc3)) > 0.0) | over) & ACT[l]")
     out("FLAG[l] = flag")
     out("anyflag = anyflag | flag")
     out.depth -= 1
