@@ -823,16 +823,17 @@ def _run(
     while st.running(max_steps).any():
         call_generic(chunk)
     traces = []
-    rec_V, rec_N, rec_L = st.rec
-    for k in range(W):
-        count = int(st.steps[k])
+    if record == "final":  # the last two readouts of every word at once (one, for a word that took no step)
+        rows = (st.steps[:, None] + np.array([-1, 0])) % R
+        kept = tuple(x[np.arange(W)[:, None], rows] for x in st.rec)
+    name = plan.dtype.name
+    ends = zip(*(x.tolist() for x in (st.first, st.steps, st.status, st.why, st.where)), strict=True)
+    for k, (first, count, status, why, where) in enumerate(ends):
         if record == "final":
-            rows = np.arange(max(0, count - 1), count + 1) % R
-            values, codes, lengths = rec_V[k, rows], rec_N[k, rows], rec_L[k, rows]
+            values, codes, lengths = (x[k, 1:] if count == 0 else x[k] for x in kept)
         else:
             values, codes, lengths = (np.concatenate([x[m] for x in st.kept[k]]) for m in range(3))
-        ends = (int(st.first[k]), count, int(st.status[k]), int(st.why[k]), int(st.where[k]))
-        traces.append(_trace(plan, words[k], *ends, values, codes, lengths))
+        traces.append(_trace(plan, name, words[k], first, count, status, why, where, values, codes, lengths))
     return traces
 
 
@@ -897,6 +898,7 @@ def _run_generated(
 
 def _trace(
     plan: _Plan,
+    name: str,
     word: str,
     first: int,
     steps: int,
@@ -916,7 +918,7 @@ def _trace(
     recording = _FloatRecording(plan, values, codes, lengths, kept - 1 if diverged is not None else None, text)
     return Trace(
         network=plan.net,
-        engine=plan.dtype.name,
+        engine=name,
         record="final" if kept < steps + 1 else "steps",
         recording=recording,
         row_ticks=range(first + (steps - kept + 1) * T, first + steps * T + 1, T),
@@ -924,6 +926,6 @@ def _trace(
         ticks=first + steps * T,
         steps=steps,
         stop={_HALTED: "halting state", _UNDEFINED: "undefined transition"}.get(status),
-        info={"dtype": plan.dtype.name, "word": word, "divergence": text or None},
+        info={"dtype": name, "word": word, "divergence": text or None},
         diverged_at=diverged,
     )
