@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import turingrnn as tr
-from turingrnn.compiler import CONSTRUCTIONS, INPUT_MODES, compile_machine
+from turingrnn.compiler import INPUT_MODES, compile_machine, constructions_for
 from turingrnn.errors import CompileError
 
 PUBLISHED = {
@@ -36,7 +36,7 @@ def count_all() -> list[dict[str, object]]:
     rows = []
     for name in sorted(tr.list_constructions()):
         machine = tr.load_machine(name)
-        for construction in CONSTRUCTIONS:
+        for construction in constructions_for(machine.kind):
             for mode in INPUT_MODES:
                 try:
                     net = compile_machine(machine, construction=construction, input_mode=mode)

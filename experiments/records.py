@@ -18,6 +18,10 @@ Two parts, written to ``experiments/results/records.json`` (``--markdown`` print
    worked example (P(a1) = a3 a3 a2 a1 a4, P(a2) = a3 a3 a1, P(a3) = a3 a3,
    P(a4) = STOP, on a2 a1 a1), and one of ours (P(a1) = a2 a2 a3, P(a2) = a2 a2,
    P(a3) = STOP, on a1 a1 a1 a1).
+3. **Layout search** of the ``small`` construction (:func:`turingrnn.small_tm.search`):
+   per universal machine, the layouts scored, the rank bound (the fewest detectors
+   any network of the family could have over those layouts), and the chosen
+   layout's per-level ranks and detector counts.
 
 Usage::
 
@@ -27,12 +31,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import time
 from pathlib import Path
 from typing import Any
+
+from _results import finish
 
 import turingrnn as tr
 from turingrnn.compiler import CONSTRUCTIONS, compile_machine
@@ -149,6 +154,36 @@ def tag_runs(constructions: list[str], max_steps: int) -> list[dict[str, Any]]:
     return rows
 
 
+def layouts() -> list[dict[str, Any]]:
+    """The small construction's layout search per universal machine."""
+    from turingrnn.small_tm import search
+
+    rows = []
+    for name in UTMS:
+        machine = tr.load_machine(name)
+        t0 = time.perf_counter()
+        found = search.__wrapped__(machine)  # uncached, so the seconds are the search time
+        seconds = time.perf_counter() - t0
+        net = compile_machine(machine, construction="small")
+        rows.append(
+            {
+                "machine": name,
+                "layouts_scored": found.layouts,
+                "layouts_counted": found.covered,
+                "rank_bound": found.bound,
+                "detectors": len(found.plan.detectors),
+                "level_ranks": list(found.ranks),
+                "level_detectors": list(found.counts),
+                "other_neurons": net.size - len(found.plan.detectors),
+                "neurons": net.size,
+                "digit_order": list(found.plan.symbols),
+                "state_codes": dict(found.plan.codes),
+                "seconds": round(seconds, 1),
+            }
+        )
+    return rows
+
+
 def markdown(out: dict[str, Any]) -> str:
     lines = ["| machine | network | neurons | ticks per TM step |", "| --- | --- | ---: | ---: |"]
     for r in out["counts"]:
@@ -164,6 +199,20 @@ def markdown(out: dict[str, Any]) -> str:
             f"| {r['system']} | {r['word']} | {r['tag_result']} | {r['construction']} | {r['neurons']} | "
             f"{r['tm_steps']:,} | {r['verified_every_step']} | {r['network_result']} | {r['seconds']:.1f} |"
         )
+    lines += [
+        "",
+        "| machine | layouts scored | exactly counted | rank bound | detectors | per level (rank / detectors) "
+        "| other neurons | neurons | digit order | state codes | seconds |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | --- | ---: |",
+    ]
+    for r in out.get("layouts", []):
+        levels = ", ".join(f"{a}/{b}" for a, b in zip(r["level_ranks"], r["level_detectors"], strict=True))
+        codes = " ".join(f"{q}={c:b}" for q, c in r["state_codes"].items())
+        lines.append(
+            f"| {r['machine']} | {r['layouts_scored']:,} | {r['layouts_counted']} | {r['rank_bound']} | "
+            f"{r['detectors']} | {levels} | {r['other_neurons']} | {r['neurons']} | {' '.join(r['digit_order'])} | "
+            f"{codes} | {r['seconds']} |"
+        )
     return "\n".join(lines)
 
 
@@ -172,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--constructions", nargs="+", default=list(CONSTRUCTIONS), choices=list(CONSTRUCTIONS))
-    parser.add_argument("--tag-constructions", nargs="+", default=["compact"], choices=list(CONSTRUCTIONS))
+    parser.add_argument("--tag-constructions", nargs="+", default=["compact", "small"], choices=list(CONSTRUCTIONS))
     parser.add_argument("--max-steps", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     out: dict[str, Any] = {
@@ -182,13 +231,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
         "counts": counts(args.constructions),
         "tags": tag_runs(args.tag_constructions, args.max_steps),
+        "layouts": layouts(),
     }
     out["table"] = markdown(out)
-    if args.markdown:
-        print(out["table"])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
-    return out
+    return finish(out, args.out, show=args.markdown)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import functools
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,9 +74,33 @@ def build(tm: TuringMachine, hook: StreamHook | None = None) -> tuple[NetworkBui
     return build_plan(tm, search_plan(tm), hook)
 
 
-@functools.lru_cache(maxsize=64)
-def search_plan(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: int = MAX_COVERS) -> Plan:
+@dataclass(frozen=True)
+class Search:
+    """What :func:`search` found: the plan and how far it is from the rank bound.
+
+    ``layouts`` (digit order, state code) pairs were scored; ``bound`` is the
+    smallest rank sum among them, a lower bound on the detectors of *any*
+    network of this family over those layouts (each level needs at least the
+    rank of its parts); ``ranks`` and ``counts`` are the per-level rank and
+    detector count of the chosen plan; ``covered`` layouts got the exact count.
+    """
+
+    plan: Plan
+    layouts: int
+    bound: int
+    ranks: tuple[int, ...]
+    counts: tuple[int, ...]
+    covered: int
+
+
+def search_plan(tm: TuringMachine) -> Plan:
     """The plan with the fewest detectors found (deterministic; cached per machine)."""
+    return search(tm).plan
+
+
+@functools.lru_cache(maxsize=64)
+def search(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: int = MAX_COVERS) -> Search:
+    """Score every layout by its rank bound, then count detectors exactly for the best ones."""
     working = [q for q in tm.states if q not in tm.halting_states]
     nbits = len(tm.states).bit_length()
     missing = any(tm.rule(q, a) is None for q in working for a in tm.symbols)
@@ -87,16 +112,20 @@ def search_plan(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: i
         bounds = _rank_bounds(tm, order, working, assignments, nbits, fixed)
         scored.extend((int(s), len(scored) + i, order, tuple(assignments[i])) for i, s in enumerate(bounds))
     scored.sort(key=lambda t: (t[0], t[1]))
-    best: tuple[int, Plan] | None = None
+    best: Plan | None = None
+    covered = 0
     for bound, _, order, assignment in scored[:max_covers]:
-        if best is not None and bound >= best[0]:
+        if best is not None and bound >= len(best.detectors):
             break
         codes = tuple(zip(tm.states, (int(c) for c in assignment), strict=True))
         plan = _cover_plan(tm, Plan(order, codes, undefined, nbits, ()), working)
-        if best is None or len(plan.detectors) < best[0]:
-            best = (len(plan.detectors), plan)
+        covered += 1
+        if best is None or len(plan.detectors) < len(best.detectors):
+            best = plan
     assert best is not None
-    return best[1]
+    ranks = tuple(_rank(part) for part in _level_parts(_plan_values(tm, best, working)))
+    counts = tuple(sum(d.level == j for d in best.detectors) for j in range(len(best.symbols)))
+    return Search(best, len(scored), scored[0][0], ranks, counts, covered)
 
 
 def _count_orders(tm: TuringMachine, max_configs: int) -> int:
@@ -177,11 +206,16 @@ def _rank_bounds(
     return total
 
 
-def _cover_plan(tm: TuringMachine, plan: Plan, working: list[str]) -> Plan:
-    """``plan`` with the fewest detectors per level for its order and codes."""
+def _plan_values(tm: TuringMachine, plan: Plan, working: list[str]) -> np.ndarray:
+    """The components of ``plan``'s layout: ``[component, index, state]``."""
     names, table = components(tm, plan)
     k = len(plan.symbols)
-    values = np.array([[[table[q, a][c] for q in working] for a in range(k)] for c in range(len(names))], float)
+    return np.array([[[table[q, a][c] for q in working] for a in range(k)] for c in range(len(names))], float)
+
+
+def _cover_plan(tm: TuringMachine, plan: Plan, working: list[str]) -> Plan:
+    """``plan`` with the fewest detectors per level for its order and codes."""
+    values = _plan_values(tm, plan, working)
     codes = dict(plan.codes)
     vecs = _bits([codes[q] for q in working], plan.nbits)
     hull = _bits([0, *codes.values()], plan.nbits)
