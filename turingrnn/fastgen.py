@@ -82,6 +82,26 @@ def _up(x: Fraction) -> float:
     return math.nextafter(f, math.inf) if Fraction(f) < x else f
 
 
+def _head_source(A: dict[str, Any], i: int, terms: list[tuple[int, int]], dt: str) -> str:
+    """Row ``i``'s exact head (bias and binary terms ``terms``), one product per distinct weight, the bias last.
+
+    Every partial sum of an exact head is exact in any order (see ``turingrnn.fast._exact_head``), so this
+    is the generic kernel's value; rows that share weights on the same inputs share the sum, which LLVM
+    then computes once.
+    """
+    w, b = A["w"], A["b"]
+    by_weight: dict[float, list[int]] = {}
+    for j, k in terms:
+        by_weight.setdefault(float(w[k]), []).append(j)
+    parts = []
+    for weight, cols in sorted(by_weight.items()):
+        total = " + ".join(f"x{j}" for j in sorted(cols))
+        total = f"({total})" if len(cols) > 1 else total
+        parts.append(total if weight == 1.0 else f"-{total}" if weight == -1.0 else f"{dt}({_float(weight)}) * {total}")
+    z = f"{dt}({_float(b[i])})"
+    return f"(({' + '.join(parts)}) + {z})" if parts else z
+
+
 def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], src: int, dst: int, dt: str) -> None:
     """One tick, buffer ``src`` to ``dst``, of ``rows``, for every lane (see the module docs for the arithmetic).
 
@@ -140,9 +160,7 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
     out("acc0 = acc1 = acc2 = acc3 = 0.0")
     for i, terms, cut in plans:
         tail = terms[cut:]
-        z = f"{dt}({_float(b[i])})"
-        for j, k in terms[:cut]:
-            z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+        z = _head_source(A, i, terms[:cut], dt)
         if binary[i]:
             for j, k in tail:
                 z = f"({z} + {dt}({_float(w[k])}) * x{j})"
@@ -274,15 +292,16 @@ def _readout_source(out: _Writer, A: dict[str, Any]) -> None:
 def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
     """The readout of every lane at once, without branches, for networks whose stack bases are powers of two.
 
-    The same checks as ``_read`` in the same order of priority, written as selects so that LLVM can
-    vectorize the loop over the lanes. It changes nothing: it writes each lane's outcome (status,
-    reason, first failing stack, certified codes and lengths, carrier bounds) to block arrays that the
-    block commits lane by lane. A lane whose code drops more than two trailing zero digits in one step
-    (a blank half-tape erased at its end) is marked slow and read again by ``_read``.
+    The arithmetic of ``_read`` written as selects, so that LLVM can vectorize the loop over the lanes,
+    for the usual step only: a lane whose state code is not a running state's, whose stack fails a
+    check, or whose code drops more than two trailing zero digits in one step (a blank half-tape erased
+    at its end) is marked slow, and ``_read`` reads it again (and names the reason). For the other
+    lanes it writes the status (running or halted), the certified codes and lengths, and commits the
+    lengths and the bounds of the neurons carrying a code.
     """
     S = len(A["st_base"])
     out("@numba.njit(inline='always', **OPTS)")
-    out("def _vread(V, E, LENS, RSTAT, RWHY, RWHERE, RFAIL, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD):")
+    out("def _vread(V, E, LENS, RSTAT, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD):")
     out.depth += 1
     out("for l in range(L):")
     out.depth += 1
@@ -292,19 +311,13 @@ def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
     out(f"k = {code} - {int(A['code_lo'])}")
     out("inside = (k >= 0) & (k < ACTION.shape[0])")
     out("act = ACTION[min(max(k, 0), ACTION.shape[0] - 1)] if inside else INVALID")
-    out("stat = RUNNING if act != HALT else HALTED")
-    out("why = 0")
-    out("where = -1")
-    out(f"fail = {S}")
-    out("slow = False")
-    ptr, cols = A["st_ptr"], A["st_cols"]
-    for s in reversed(range(S)):  # the first failing stack wins: the selects of earlier stacks come later
+    out("slow = (act == INVALID) | (act == UNDEF)")
+    for s in range(S):
         B, odd, kmax = int(A["st_base"][s]), int(A["st_odd"][s]), int(A["kmax"][s])
         bits = B.bit_length() - 1
         out(f"n = LENS[{s} * L + l] + 1")
         if odd == 0:
             out("n = 2 if n == 1 else n")
-        out(f"deep = n > {kmax}")
         out(f"m = min(n, {kmax})")
         out(f"P = PW{s}[m]")
         _stack_terms_source(
@@ -315,47 +328,32 @@ def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
         out("Nf = np.rint(p)")
         out("r = abs((p - Nf) + 0.0) * ONE_PLUS")
         out("eP = es * ONE_PLUS * P * ONE_PLUS")
-        out("wide = not (r + eP < 1.0)")
-        out("off = r > eP * ONE_PLUS")
-        out("ok = ~deep & ~wide & ~off")
+        out(f"ok = (n <= {kmax}) & (r + eP < 1.0) & (r <= eP * ONE_PLUS)")
         out("N = np.int64(Nf) if ok else 0")
         for _ in range(2):
             out(f"t = (n > 0) & ((N & {B - 1}) == 0)")
             out(f"N = N >> {bits} if t else N")
             out("n = n - 1 if t else n")
-        out(f"slow_s = (n > 0) & ((N & {B - 1}) == 0)")
-        out(f"top = N >> ({bits} * (n - 1)) if n > 0 else 0")
-        out(f"digit = (n > 0) & ((top >= {B}) | ((top & 1) != {odd}))")
-        out("reason = STACK_DEEP if deep else (STACK_WIDE if wide else (STACK_OFF if off else STACK_DIGIT))")
-        out("bad = deep | wide | off | digit")
-        out("stat = DIVERGED if bad else stat")
-        out("why = reason if bad else why")
-        out(f"where = {s} if bad else where")
-        out(f"fail = {s} if bad else fail")
-        out("slow = slow | (ok & slow_s)")
+        out(f"top = N >> ({bits} * (n - 1)) if n > 0 else {odd}")
+        out(f"slow = slow | (not ok) | ((n > 0) & ((N & {B - 1}) == 0)) | (top >= {B}) | ((top & 1) != {odd})")
         out(f"NEWN[{s} * L + l] = N")
         out(f"NEWLEN[{s} * L + l] = n")
         out(f"CARR[{s} * L + l] = carrier if nonzero == 1 else -1")
         out(f"CVAL[{s} * L + l] = r * PINV{s}[m] * ONE_PLUS")
-    out("undef = act == UNDEF")
-    out("invalid = act == INVALID")
-    out("RSTAT[l] = DIVERGED if invalid else (UNDEFINED if undef else stat)")
-    out("RWHY[l] = CODE_INVALID if invalid else (0 if undef else why)")
-    out("RWHERE[l] = -1 if invalid | undef else where")
-    out("RFAIL[l] = 0 if invalid | undef else fail")
-    out("RSLOW[l] = slow & ~invalid & ~undef")
+    out("RSTAT[l] = HALTED if act == HALT else RUNNING")
+    out("RSLOW[l] = slow")
     out.depth -= 1
     # Commit what the lanes that take this path change: lengths and the bounds of the neurons carrying a code.
+    ptr, cols = A["st_ptr"], A["st_cols"]
     out("for l in range(L):")
     out.depth += 1
-    out("go = ACT[l] & (BAD[l] == 0) & ~RSLOW[l]")
+    out("go = ACT[l] & (BAD[l] == 0) & (not RSLOW[l])")
     for s_ in range(S):
-        out(f"put = go & ({s_} < RFAIL[l])")
-        out(f"LENS[{s_} * L + l] = NEWLEN[{s_} * L + l] if put else LENS[{s_} * L + l]")
+        out(f"LENS[{s_} * L + l] = NEWLEN[{s_} * L + l] if go else LENS[{s_} * L + l]")
         for q in range(int(ptr[s_]), int(ptr[s_ + 1])) if A["st_carrier"][s_] else ():
             j = int(cols[q])
             out(f"e = E[{j} * L + l]")
-            out(f"E[{j} * L + l] = min(e, CVAL[{s_} * L + l]) if put & (CARR[{s_} * L + l] == {j}) else e")
+            out(f"E[{j} * L + l] = min(e, CVAL[{s_} * L + l]) if go & (CARR[{s_} * L + l] == {j}) else e")
     out.depth -= 2
     out()
 
@@ -464,8 +462,7 @@ def _block_source(
     for name in ("LENS", "NEWN", "NEWLEN", "CARR", "CN", "CL"):
         out(f"{name} = np.zeros({S} * L, np.int64)")
     out(f"CVAL = np.zeros({S} * L, np.float64)")
-    for name in ("RSTAT", "RWHY", "RWHERE", "RFAIL"):
-        out(f"{name} = np.zeros(L, np.int64)")
+    out("RSTAT = np.zeros(L, np.int64)")
     out("RSLOW = np.zeros(L, np.bool_)")
     out(f"NC = np.zeros({S}, np.int64)")
     out(f"NL = np.zeros({S}, np.int64)")
@@ -504,7 +501,7 @@ def _block_source(
         out("V[: N * L] = V[N * L : 2 * N * L]")
         out("E[: N * L] = E[N * L : 2 * N * L]")
     if vector:
-        out("_vread(V, E, LENS, RSTAT, RWHY, RWHERE, RFAIL, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD)")
+        out("_vread(V, E, LENS, RSTAT, RSLOW, NEWN, NEWLEN, CARR, CVAL, ACT, BAD)")
     out("done += 1")
     if vector:
         out("event = done == stop or not final")
@@ -530,10 +527,10 @@ def _block_source(
     out("    NL[:] = -1")
     if vector:
         out("elif not RSLOW[l]:")
-        out("    st, y, at = RSTAT[l], RWHY[l], RWHERE[l]")
+        out("    st, y, at = RSTAT[l], 0, -1")
         for k in range(S):
-            out(f"    NC[{k}] = NEWN[{k} * L + l] if {k} < RFAIL[l] else -1")
-            out(f"    NL[{k}] = NEWLEN[{k} * L + l] if {k} < RFAIL[l] else -1")
+            out(f"    NC[{k}] = NEWN[{k} * L + l]")
+            out(f"    NL[{k}] = NEWLEN[{k} * L + l]")
     out("else:")
     out.depth += 1
     for k in range(S):
