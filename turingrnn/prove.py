@@ -62,6 +62,7 @@ A certificate assumes exact arithmetic and relies on the machine semantics of
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -380,6 +381,11 @@ class _Symbolic:
         self.line_cols: dict[str, list[tuple[int, Fraction]]] = {line: [] for line in net.inputs}
         for i, j, w in net.U:
             self.line_cols[net.inputs[j]].append((i, w))
+        # Constant parts are summed over integers: every weight and bias times their common denominator.
+        self.den = math.lcm(*(w.denominator for _, _, w in (*net.W, *net.U)), *(b.denominator for b in net.b))
+        self.int_cols = [[(i, int(w * self.den)) for i, w in col] for col in self.cols]
+        self.int_lines = {line: [(i, int(w * self.den)) for i, w in col] for line, col in self.line_cols.items()}
+        self.int_b = [int(b * self.den) for b in net.b]
         # A row no nonzero neuron reaches has the argument b: its value is sigma(b), the same every tick.
         self.rest = {i: Affine(sigma(b)) for i, b in enumerate(net.b) if sigma(b)}
         self.linear = self.saturated = 0
@@ -389,24 +395,39 @@ class _Symbolic:
 
         Every other row's argument is its bias.
         """
-        b = self.net.b
-        const: dict[int, Fraction] = {}
-        coef: dict[int, dict[str, Fraction]] = {}
+        # Everything is summed over integers: with dx the common denominator of the values, each term is
+        # (w * den) * (value * dx), and a row's sum is divided by den * dx once.
+        dx = math.lcm(1, *(v.const.denominator for v in x.values()))
+        dx = math.lcm(dx, *(c.denominator for v in x.values() for c in v.coef.values()))
+        const: dict[int, int] = {}
+        coef: dict[int, dict[str, int]] = {}
         for j, v in x.items():
-            k = v.const
-            for i, w in self.cols[j]:
-                if k:
-                    const[i] = const.get(i, b[i]) + (w if k == 1 else w * k)
-                elif i not in const:
-                    const[i] = b[i]
-                if v.coef:
+            k = v.const.numerator * (dx // v.const.denominator)
+            col = self.int_cols[j]
+            if k:
+                for i, w in col:
+                    const[i] = const.get(i, 0) + w * k
+            else:
+                for i, _ in col:
+                    if i not in const:
+                        const[i] = 0
+            if v.coef:
+                scaled = [(s, c.numerator * (dx // c.denominator)) for s, c in v.coef.items()]
+                for i, w in col:
                     row = coef.setdefault(i, {})
-                    for s, c in v.coef.items():
+                    for s, c in scaled:
                         row[s] = row.get(s, 0) + w * c
         for line in lines:
-            for i, w in self.line_cols[line]:
-                const[i] = const.get(i, b[i]) + w
-        return {i: Affine.make(c, coef.get(i)) for i, c in const.items()}
+            for i, w in self.int_lines[line]:
+                const[i] = const.get(i, 0) + w * dx
+        b, scale = self.int_b, self.den * dx
+        out = {}
+        for i, c in const.items():
+            terms = coef.get(i)
+            out[i] = Affine.make(
+                Fraction(c + b[i] * dx, scale), {s: Fraction(t, scale) for s, t in terms.items()} if terms else None
+            )
+        return out
 
     def tick(self, x: Vector, domain: Domain, tick: int, lines: Iterable[str] = (), phases: bool = True) -> Vector:
         """One tick; raise :class:`_Failed` if an argument leaves its regime, or a binary or idle neuron is wrong."""
