@@ -17,16 +17,16 @@ on the compact networks of
   than float64 holds, so the float runs are flagged early (``diverged_at``);
 * Minsky's UTM(7,4) from a blank tape (41 neurons, 2 ticks per step): it runs
   ``--minsky-steps`` steps in both dtypes without leaving the code, the throughput case
-  (a batch runs ``--minsky-budget`` steps in all; one round, the runs are long);
+  (a batch runs ``--minsky-budget`` steps in all; the exact engine runs one round, its runs are long);
 * dyck1 on random balanced words of several lengths (18 neurons, 2 ticks per step).
 
 Reported per row: machine steps and ticks per second, the steps taken, and how
 many words were flagged. Every float run is checked: unflagged runs against the
 exact engine's result, flagged ones at their last certified step.
 
-Usage::
+Usage (``PYTHONPATH=.`` runs the checkout's package rather than an installed copy)::
 
-    python experiments/bench_float.py [--out PATH] [--seed N]
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python experiments/bench_float.py [--out PATH] [--seed N]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import random
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,7 @@ def bench(
     rounds: int,
     exact_batches: int,
     budget: int | None = None,
+    exact_rounds: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for every batch size; with ``budget``, ``b`` words run ``min(max_steps, budget // b)`` steps each."""
     T = net.ticks_per_step
@@ -125,7 +127,7 @@ def bench(
             def exact_runs(c: list[str] = chosen, m: int = limit) -> list[Any]:
                 return [run_exact(net, w, head=head, max_steps=m, record="final") for w in c]
 
-            traces, seconds = best_of(rounds, exact_runs)
+            traces, seconds = best_of(exact_rounds or rounds, exact_runs)
             rows.append(row(workload, "exact", batch, traces, seconds, T))
         for dtype, kernel in itertools.product(("float64", "float32"), KERNELS):
 
@@ -146,9 +148,19 @@ def warm_up(net: tr.Network) -> float:
     start = time.perf_counter()
     for dtype in ("float64", "float32"):
         run_float(net, "", max_steps=2, dtype=dtype, kernel="generated")
+        run_float(net, ["", ""], max_steps=2, dtype=dtype, kernel="generated")  # one block: the serial kernel
         run_float(net, [""] * 64, max_steps=2, dtype=dtype, kernel="generated")  # two blocks: the parallel kernel
         run_float(net, ["", ""], max_steps=2, dtype=dtype, kernel="generic")
     return time.perf_counter() - start
+
+
+def git_commit() -> str | None:
+    """The checkout's commit (``None`` outside a git checkout)."""
+    try:
+        run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True)
+    except OSError:
+        return None
+    return run.stdout.strip() or None
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -177,6 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     config = vars(args) | {"out": str(args.out), "batches": BATCHES}
+    load_before = os.getloadavg()
 
     rogozhin = compile_machine(tr.load_machine("rogozhin_4_6"))
     minsky = compile_machine(tr.load_machine("minsky_7_4"))
@@ -188,7 +201,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "Rogozhin UTM(4,6) example", rogozhin, [ROGOZHIN_WORD], ROGOZHIN_HEAD, 1000, args.rounds, args.exact_batches
     )
     results += bench(
-        "Minsky UTM(7,4), blank tape", minsky, [""], 0, args.minsky_steps, 1, args.exact_batches, args.minsky_budget
+        "Minsky UTM(7,4), blank tape",
+        minsky,
+        [""],
+        0,
+        args.minsky_steps,
+        args.rounds,
+        args.exact_batches,
+        args.minsky_budget,
+        exact_rounds=1,
     )
     for n, words in dyck_words.items():
         results += bench(f"dyck1 n={n}", dyck, words, 0, 10 * n + 10, args.rounds, args.exact_batches)
@@ -198,6 +219,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "question": "float core throughput, single and batched, beside the exact engine",
         "config": config,
         "turingrnn_version": tr.__version__,
+        "turingrnn_file": tr.__file__,  # which copy ran: the checkout (PYTHONPATH=.) or an installed one
+        "git_commit": git_commit(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},  # 1, 5, 15 minutes; 2 cores
         "platform": {
             "python": platform.python_version(),
             "numba": numba.__version__,
