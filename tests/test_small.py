@@ -37,6 +37,20 @@ def test_rogozhin_minimal_example_runs_exactly_through_the_small_network() -> No
     assert report.ok and report.steps == 518
 
 
+def _bundled_turing_machines() -> list:
+    names = sorted(n for n in tr.list_constructions() if tr.load_machine(n).kind == "tm")
+    slow = {"unary_to_binary"}  # 30 s of layout search (9 states)
+    return [pytest.param(n, marks=[pytest.mark.slow] if n in slow else []) for n in names]
+
+
+@pytest.mark.parametrize("name", _bundled_turing_machines())
+def test_every_bundled_turing_machine_runs_its_examples_under_small(name: str) -> None:
+    machine = tr.load_machine(name)
+    examples = [(e.input, e.head) for e in machine.examples if (e.steps or 0) < 5_000]
+    report = tr.verify(machine, examples, construction="small", max_steps=5_000)
+    assert examples and report.ok, report.mismatches[:1]
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_small_equals_the_interpreter_step_for_step(data) -> None:
