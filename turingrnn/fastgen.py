@@ -319,7 +319,7 @@ def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
         if odd == 0:
             out("n = 2 if n == 1 else n")
         out(f"m = min(n, {kmax})")
-        out(f"P = PW{s}[m]")
+        out(f"P = np.float64(np.int64(1) << ({bits} * m))  # = PW{s}[m], without a gather")
         _stack_terms_source(
             out, A, s, ["hot = (x != 0.0) | (ex != 0.0)", "nonzero += hot", "carrier = {j} if hot else carrier"]
         )
@@ -339,7 +339,9 @@ def _vector_readout_source(out: _Writer, A: dict[str, Any]) -> None:
         out(f"NEWN[{s} * L + l] = N")
         out(f"NEWLEN[{s} * L + l] = n")
         out(f"CARR[{s} * L + l] = carrier if nonzero == 1 else -1")
-        out(f"CVAL[{s} * L + l] = r * PINV{s}[m] * ONE_PLUS")
+        top_bits = bits * kmax  # < 62: B ** kmax < 2 ** 62
+        out(f"PI = np.float64(np.int64(1) << ({top_bits} - {bits} * m)) * {_float(2.0**-top_bits)}  # = PINV{s}[m]")
+        out(f"CVAL[{s} * L + l] = r * PI * ONE_PLUS")
     out("RSTAT[l] = HALTED if act == HALT else RUNNING")
     out("RSLOW[l] = slow")
     out.depth -= 1
