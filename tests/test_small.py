@@ -72,6 +72,14 @@ def test_random_small_networks_are_proved(tm) -> None:
     assert cert.ok, cert.report(limit=3)
 
 
+@pytest.mark.parametrize("mode", ["preloaded", "streamed"])
+def test_a_machine_that_starts_halted_needs_no_detectors(mode: str) -> None:
+    tm = tr.TuringMachine(states=("h",), symbols=("0", "1"), blank="0", start="h", rules=(), halt=frozenset({"h"}))
+    net = compile_machine(tm, construction="small", input_mode=mode)
+    assert not [role for role in net.roles if role in ("state", "detector")]
+    assert tr.verify(tm, ["01", ""], net=net).ok and prove(tm, net).ok
+
+
 def test_the_default_plan_gives_the_compact_network() -> None:
     tm = tr.load_machine("binary_increment")
     builder, *_ = build_plan(tm, default_plan(tm))

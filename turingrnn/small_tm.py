@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compact_tm import Detector, Plan, components, tape_alphabet
+from .compact_tm import Detector, Plan, build_plan, components, tape_alphabet
 from .errors import CompileError
 from .gadgets import StreamHook
 from .machines import TuringMachine
@@ -67,8 +67,6 @@ _TOL = 1e-9
 
 def build(tm: TuringMachine, hook: StreamHook | None = None) -> tuple[NetworkBuilder, Readout, Preload, int]:
     """Build the small network of ``tm``; returns the builder, readout, preload and ticks per step."""
-    from .compact_tm import build_plan
-
     if not isinstance(tm, TuringMachine):
         raise CompileError(f"the small construction needs a TuringMachine, got {type(tm).__name__}")
     return build_plan(tm, search_plan(tm), hook)
@@ -105,11 +103,14 @@ def search(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: int = 
     nbits = len(tm.states).bit_length()
     missing = any(tm.rule(q, a) is None for q in working for a in tm.symbols)
     undefined = 0 if missing else None
+    if not working:  # every state halts: nothing to detect
+        plan = Plan(tape_alphabet(tm), tuple((q, i + 1) for i, q in enumerate(tm.states)), undefined, nbits, ())
+        return Search(plan, 1, 0, (0,) * len(plan.symbols), (0,) * len(plan.symbols), 0)
     scored: list[tuple[int, int, tuple[str, ...], tuple[int, ...]]] = []
     for order in _orders(tm, max_configs):
         assignments = _assignments(len(tm.states), nbits, max(1, max_configs // _count_orders(tm, max_configs)))
         fixed = _fixed_parts(tm, order, working)
-        bounds = _rank_bounds(tm, order, working, assignments, nbits, fixed)
+        bounds = _rank_bounds(assignments, nbits, fixed)
         scored.extend((int(s), len(scored) + i, order, tuple(assignments[i])) for i, s in enumerate(bounds))
     scored.sort(key=lambda t: (t[0], t[1]))
     best: Plan | None = None
@@ -191,14 +192,7 @@ def _all_values(fixed: tuple[np.ndarray, np.ndarray], assignments: np.ndarray, n
     return np.concatenate([head, bits, index], axis=1)
 
 
-def _rank_bounds(
-    tm: TuringMachine,
-    order: tuple[str, ...],
-    working: list[str],
-    assignments: np.ndarray,
-    nbits: int,
-    fixed: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
+def _rank_bounds(assignments: np.ndarray, nbits: int, fixed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Per assignment, the sum over levels of the rank of the level's parts."""
     total = np.zeros(len(assignments), dtype=np.int64)
     for part in _level_parts(_all_values(fixed, assignments, nbits)):
