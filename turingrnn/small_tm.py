@@ -20,11 +20,15 @@ Three choices change the parts and the detectors that are available:
   hull of the codes and 0 (the gate ``B (w . code - t)`` is 0 on the face and
   ``<= -B`` elsewhere, which :class:`~turingrnn.compact_tm.Detector` needs).
 
-:func:`search_plan` scores every (digit order, state code) pair by the sum of
+:func:`search` scores every (digit order, state code) pair by the sum of
 the ranks (a lower bound), then for the best pairs finds the fewest detectors
-per level exactly: with ``V`` the span a level needs and ``r = dim V``, some
-``r + e`` detectors span a space containing ``V`` exactly when, for some ``e``
-further directions ``E``, the detectors inside ``V + E`` span it. The network
+per level: with ``V`` the span a level needs and ``r = dim V``, some ``r + e``
+detectors span a space containing ``V`` exactly when, for some ``e`` further
+directions ``E``, the detectors inside ``V + E`` span it. The count is exact
+up to ``e = MAX_EXTRA`` and ``MAX_COMBOS`` sets of directions per ``e``
+(beyond, the level takes one detector per state), and the pairs are counted
+in order of their bound until the bound cannot improve on the best, or
+``PATIENCE`` pairs in a row did not. The network
 is then :func:`turingrnn.compact_tm.build_plan` of the best plan, with
 coefficients solved exactly; ``prove`` certifies it like any compact network.
 
@@ -53,14 +57,23 @@ from .network import NetworkBuilder, Preload, Readout
 MAX_CONFIGS = 200_000
 """How many (digit order, state code) pairs the rank bound scores; more are sampled (seed 0)."""
 
+MAX_ORDERS = 720
+"""How many digit orders are scored (all of them up to 7 symbols; a seeded sample beyond)."""
+
 MAX_COVERS = 400
-"""How many of the best-scored pairs get the exact detector count."""
+"""How many of the best-scored pairs get the exact detector count, at most."""
+
+PATIENCE = 50
+"""The count stops after this many pairs in a row that do not improve on the best."""
 
 MAX_WEIGHT = 2
 """Detector weights on the code bits range over ``-MAX_WEIGHT .. MAX_WEIGHT``."""
 
-MAX_COMBOS = 20_000
-"""How many sets of extra directions the exact detector count tries per size before it takes one per state."""
+MAX_EXTRA = 3
+"""The most directions outside a level's span that the detector count tries; then it takes one detector per state."""
+
+MAX_COMBOS = 2_000
+"""How many sets of extra directions the detector count tries per number of directions."""
 
 _TOL = 1e-9
 
@@ -114,15 +127,16 @@ def search(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: int = 
         scored.extend((int(s), len(scored) + i, order, tuple(assignments[i])) for i, s in enumerate(bounds))
     scored.sort(key=lambda t: (t[0], t[1]))
     best: Plan | None = None
-    covered = 0
+    covered = since = 0
     for bound, _, order, assignment in scored[:max_covers]:
-        if best is not None and bound >= len(best.detectors):
+        if best is not None and (bound >= len(best.detectors) or since >= PATIENCE):
             break
         codes = tuple(zip(tm.states, (int(c) for c in assignment), strict=True))
         plan = _cover_plan(tm, Plan(order, codes, undefined, nbits, ()), working)
         covered += 1
+        since += 1
         if best is None or len(plan.detectors) < len(best.detectors):
-            best = plan
+            best, since = plan, 0
     assert best is not None
     ranks = tuple(_rank(part) for part in _level_parts(_plan_values(tm, best, working)))
     counts = tuple(sum(d.level == j for d in best.detectors) for j in range(len(best.symbols)))
@@ -130,7 +144,7 @@ def search(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: int = 
 
 
 def _count_orders(tm: TuringMachine, max_configs: int) -> int:
-    return min(math.factorial(len(tm.symbols) - 1), max_configs)
+    return min(math.factorial(len(tm.symbols) - 1), max_configs, MAX_ORDERS)
 
 
 def _orders(tm: TuringMachine, max_configs: int) -> Iterator[tuple[str, ...]]:
@@ -282,16 +296,17 @@ def _fewest(part: np.ndarray, options: list[tuple[int, ...]]) -> list[int]:
         u = u if u[np.flatnonzero(np.abs(u) > _TOL)[0]] > 0 else -u
         lines.setdefault(tuple(np.round(u, 9).tolist()), []).append(int(i))
     keys = list(lines)
+    units = np.array(keys, dtype=np.float64).reshape(len(keys), part.shape[1])
     dims = part.shape[1]
-    for extra in range(dims - r):
+    for extra in range(min(dims - r, MAX_EXTRA + 1)):
         for combo in itertools.islice(itertools.combinations(range(len(keys)), extra), MAX_COMBOS):
-            span = np.array([keys[c] for c in combo]).reshape(extra, dims)
-            if _rank(span) < extra:
-                continue
             members = list(inside)
-            for key in keys:
-                if extra and _rank(np.vstack([span, key])) == extra:
-                    members += lines[key]
+            if extra:
+                q, sv, _ = np.linalg.svd(units[list(combo)].T, full_matrices=False)
+                if sv[-1] <= _TOL:
+                    continue  # the directions are dependent
+                rest = np.linalg.norm(units - units @ q @ q.T, axis=1)
+                members += [i for c in np.flatnonzero(rest <= 1e-7) for i in lines[keys[c]]]
             if _rank(feats[members]) == r + extra:
                 return _independent(feats, sorted(members), r + extra)
     return _independent(feats, list(range(len(options))), dims)  # the point detectors span everything
