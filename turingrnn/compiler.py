@@ -18,8 +18,8 @@ Constructions, by machine kind:
   only; Turing machines go through the same reduction.
 * ``"small"``: Turing machines only, by :mod:`turingrnn.small_tm`: the compact
   network with a searched digit order, state code and shared detectors
-  (fewer neurons, 2 ticks per step; compiling searches, about a second to a
-  minute for the universal machines).
+  (fewer neurons, 2 ticks per step; compiling searches, a few seconds for the
+  universal machines).
 
 Compiling is deterministic: the same machine gives bit-identical weights.
 
