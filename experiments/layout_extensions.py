@@ -43,7 +43,7 @@ from _results import finish
 
 import turingrnn as tr
 from turingrnn import small_tm
-from turingrnn.compact_tm import tape_alphabet
+from turingrnn.compact_tm import Plan, tape_alphabet
 from turingrnn.machines import TuringMachine
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "layout_extensions.json"
@@ -54,19 +54,8 @@ def layout_values(
 ) -> np.ndarray:
     """``[component, index, state]`` as in small_tm, with the missing transitions' writes and moves from ``free``."""
     nbits = len(tm.states).bit_length()
-    idx = {a: i for i, a in enumerate(order)}
-    moves = ("R", "L", "S") if any(r.move == "S" for r in tm.rules) else ("R", "L")
-    cols = []
-    for q in (q for q in tm.states if q not in tm.halting_states):
-        col = []
-        for a in order:
-            rule = tm.rule(q, a)
-            write, move = free.get((q, a), (None, None)) if rule is None else (rule.write, rule.move)
-            code = 0 if rule is None else codes[rule.next]
-            digit = 0 if write is None else 2 * idx[write]
-            col.append([int(move == m) for m in moves] + [digit] + [code >> b & 1 for b in range(nbits)] + [idx[a]])
-        cols.append(col)
-    return np.array(cols, dtype=np.float64).transpose(2, 1, 0)
+    working = [q for q in tm.states if q not in tm.halting_states]
+    return small_tm.plan_values(tm, Plan(order, tuple(codes.items()), 0, nbits, ()), working, free)
 
 
 def rank_bound(values: np.ndarray) -> int:

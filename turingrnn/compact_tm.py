@@ -52,6 +52,7 @@ detectors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -136,13 +137,16 @@ def default_plan(tm: TuringMachine) -> Plan:
     return Plan(syms, tuple(codes.items()), undefined, nbits, tuple(detectors))
 
 
-def components(tm: TuringMachine, plan: Plan) -> tuple[tuple[str, ...], dict[tuple[str, int], tuple[int, ...]]]:
+def components(
+    tm: TuringMachine, plan: Plan, missing: Mapping[tuple[str, str], tuple[str, str]] | None = None
+) -> tuple[tuple[str, ...], dict[tuple[str, int], tuple[int, ...]]]:
     """The quantities phase 0 needs, per (working state, scanned index).
 
     Names: ``move:M`` (1 when the rule moves ``M``), ``digit`` (the written
     digit ``2 * index``), ``bit:i`` (bit ``i`` of the next code, or of the
     undefined code), ``index`` (the scanned index). A missing transition moves
-    nowhere and writes digit 0.
+    nowhere and writes digit 0, unless ``missing`` gives it a (write, move):
+    its tape is never read, so any will do.
     """
     moves = ("R", "L", "S") if any(r.move == "S" for r in tm.rules) else ("R", "L")
     names = (*(f"move:{m}" for m in moves), "digit", *(f"bit:{i}" for i in range(plan.nbits)), "index")
@@ -155,8 +159,9 @@ def components(tm: TuringMachine, plan: Plan) -> tuple[tuple[str, ...], dict[tup
         for a, i in idx.items():
             rule = tm.rule(q, a)
             code = (plan.undefined or 0) if rule is None else codes[rule.next]
-            move = tuple(int(rule is not None and rule.move == m) for m in moves)
-            digit = 0 if rule is None else 2 * idx[rule.write]
+            write, went = (rule.write, rule.move) if rule else (missing or {}).get((q, a), (None, None))
+            move = tuple(int(went == m) for m in moves)
+            digit = 0 if write is None else 2 * idx[write]
             table[q, i] = (*move, digit, *(code >> b & 1 for b in range(plan.nbits)), i)
     return names, table
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,7 +138,7 @@ def search(tm: TuringMachine, max_configs: int = MAX_CONFIGS, max_covers: int = 
         if best is None or len(plan.detectors) < len(best.detectors):
             best, since = plan, 0
     assert best is not None
-    ranks = tuple(_rank(part) for part in _level_parts(_plan_values(tm, best, working)))
+    ranks = tuple(_rank(part) for part in _level_parts(plan_values(tm, best, working)))
     counts = tuple(sum(d.level == j for d in best.detectors) for j in range(len(best.symbols)))
     return Search(best, len(scored), scored[0][0], ranks, counts, covered)
 
@@ -214,16 +214,18 @@ def _rank_bounds(assignments: np.ndarray, nbits: int, fixed: tuple[np.ndarray, n
     return total
 
 
-def _plan_values(tm: TuringMachine, plan: Plan, working: list[str]) -> np.ndarray:
-    """The components of ``plan``'s layout: ``[component, index, state]``."""
-    names, table = components(tm, plan)
+def plan_values(
+    tm: TuringMachine, plan: Plan, working: list[str], missing: Mapping[tuple[str, str], tuple[str, str]] | None = None
+) -> np.ndarray:
+    """The components (:func:`~turingrnn.compact_tm.components`) of ``plan``'s layout: ``[component, index, state]``."""
+    names, table = components(tm, plan, missing)
     k = len(plan.symbols)
     return np.array([[[table[q, a][c] for q in working] for a in range(k)] for c in range(len(names))], float)
 
 
 def _cover_plan(tm: TuringMachine, plan: Plan, working: list[str]) -> Plan:
     """``plan`` with the fewest detectors per level for its order and codes."""
-    values = _plan_values(tm, plan, working)
+    values = plan_values(tm, plan, working)
     codes = dict(plan.codes)
     vecs = _bits([codes[q] for q in working], plan.nbits)
     hull = _bits([0, *codes.values()], plan.nbits)
