@@ -49,7 +49,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 import turingrnn as tr  # noqa: E402
-from turingrnn.cells import CELLS, make_model  # noqa: E402
+from turingrnn.models import CELLS, make_model  # noqa: E402
 from turingrnn.errors import TrainingDivergedError, UnknownCellError  # noqa: E402
 from turingrnn.tasks import (  # noqa: E402
     ENGINES,

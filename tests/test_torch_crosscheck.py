@@ -6,7 +6,8 @@ Skipped when torch is not installed (``pip install ".[torch]"``).
 import numpy as np
 import pytest
 
-from turingrnn.cells import CELLS, PARAMETER_NAMES, make_model
+from turingrnn.cells import PARAMETER_NAMES
+from turingrnn.models import CELLS, make_model
 from turingrnn.training import Adam, clip_by_global_norm
 
 torch = pytest.importorskip("torch")

@@ -90,7 +90,8 @@ from .tasks import TASKS, Task, TaskExample, get_task, run_compiled  # noqa: E40
 __all__ += ["TASKS", "Task", "TaskError", "TaskExample", "UnknownTaskError", "get_task", "run_compiled"]
 
 # Trained gated RNNs, the baselines the compiled networks are compared with.
-from .cells import CELLS, GRU, LSTM, ElmanReLU, ElmanTanh, RecurrentModel, make_model  # noqa: E402
+from .cells import Core, RecurrentModel, SequenceModel  # noqa: E402
+from .models import CELLS, GRU, LSTM, MODELS, ElmanReLU, ElmanTanh, make_model  # noqa: E402
 from .errors import ShapeError, TrainingConfigError, TrainingDivergedError, UnknownCellError  # noqa: E402
 from .training import Adam, evaluate, train, truncated_bptt  # noqa: E402
 
@@ -101,7 +102,10 @@ __all__ += [
     "Adam",
     "ElmanReLU",
     "ElmanTanh",
+    "Core",
+    "MODELS",
     "RecurrentModel",
+    "SequenceModel",
     "ShapeError",
     "TrainingConfigError",
     "TrainingDivergedError",

@@ -1,20 +1,24 @@
-"""Trained recurrent cells in numpy: Elman (tanh, ReLU), LSTM and GRU, with a linear readout and BPTT.
+"""Trained recurrent models in numpy: a recurrent core, a readout and a masked cross-entropy, trained by BPTT.
 
-These are the learned baselines the compiled networks are compared with. Each
-model is one recurrent layer, a linear readout from the hidden state to output
-logits, and a softmax cross-entropy loss taken only where a mask is true.
-Arrays are batch-first, ``(batch, time, features)``; parameters are float64 by
-default (float32 allowed).
+These are the learned baselines the compiled networks are compared with. A
+model (:class:`SequenceModel`) is a **core** (:class:`Core`: one recurrent
+layer, a stack of them, or a memory-augmented network) that maps an input
+sequence to a feature sequence, then a readout to output logits, then a
+softmax cross-entropy taken only where a mask is true. Arrays are
+batch-first, ``(batch, time, features)``; parameters are float64 by default
+(float32 allowed).
 
-The weights follow PyTorch's layouts exactly, so a model's ``params`` can be
-copied into ``torch.nn.RNN``/``LSTM``/``GRU`` (``weight_ih`` →
-``weight_ih_l0`` and so on) and an ``nn.Linear`` readout (``weight_out`` →
-``weight``, ``bias_out`` → ``bias``). With ``G`` gates, ``H`` hidden units,
-``I`` inputs and ``O`` outputs:
+This module holds the base classes and the three classic cells. The weights
+follow PyTorch's layouts exactly, so a model's ``params`` can be copied into
+``torch.nn.RNN``/``LSTM``/``GRU`` (``weight_ih`` → ``weight_ih_l0`` and so on)
+and an ``nn.Linear`` readout (``weight_out`` → ``weight``, ``bias_out`` →
+``bias``). With ``G`` gates, ``H`` hidden units, ``I`` inputs and ``O``
+outputs:
 
 - ``weight_ih`` ``(G H, I)``, ``weight_hh`` ``(G H, H)``, ``bias_ih`` and
   ``bias_hh`` ``(G H,)``, the gates stacked in PyTorch's order;
-- ``weight_out`` ``(O, H)`` and ``bias_out`` ``(O,)``.
+- ``weight_out`` ``(O, F)`` and ``bias_out`` ``(O,)``, ``F`` the core's
+  feature width (``H`` for one layer).
 
 Write ``a = W_ih x + b_ih`` and ``u = W_hh h + b_hh`` (split by gates):
 
@@ -25,10 +29,13 @@ Write ``a = W_ih x + b_ih`` and ``u = W_hh h + b_hh`` (split by gates):
   ``n = tanh(a_n + r u_n)`` (the reset gate after the hidden matmul),
   ``h' = (1 - z) n + z h``.
 
-Every cell gives, for each step, the gradients of the loss with respect to
-``a`` and ``u``; the weight gradients are then the same four sums for all
-cells (:meth:`RecurrentModel.loss_and_grad`).
+The readout is ``logits = W_out h + b_out`` (``readout="linear"``) or
+``W_out relu(h) + b_out`` (``readout="relu"``, Delétang et al.'s models).
+Every gated cell gives, for each step, the gradients of the loss with respect
+to ``a`` and ``u``; the weight gradients are then the same four sums for all
+of them (:meth:`GatedCore.backward`).
 
+>>> from turingrnn.models import make_model
 >>> model = make_model("lstm", input_size=2, hidden_size=3, output_size=2, seed=0)
 >>> x = np.eye(2)[[[0, 1, 1]]]                      # one sequence of 3 one-hot steps
 >>> model.forward(x).shape
@@ -41,37 +48,61 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import ShapeError, UnknownCellError
+from .errors import ShapeError, TrainingConfigError
 
 State = tuple[np.ndarray, ...]
-"""A recurrent state: ``(h,)`` for Elman and GRU, ``(h, c)`` for LSTM, each ``(batch, hidden)``."""
+"""A recurrent state: ``(h,)`` for Elman and GRU, ``(h, c)`` for LSTM, each ``(batch, hidden)``; other cores name theirs."""
 
 PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_out", "bias_out")
-"""The names of every model's parameters, in a fixed order."""
+"""The parameters of a one-layer gated model (Elman, LSTM, GRU), in a fixed order."""
+
+READOUTS = ("linear", "relu")
+"""``linear``: ``W_out h + b_out``; ``relu``: ``W_out relu(h) + b_out`` (Delétang et al.)."""
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Through tanh: no overflow for large |x|, and one vectorised call.
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, through tanh: no overflow for large ``|x|``, one vectorised call."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _outer_sum(d: np.ndarray, v: np.ndarray) -> np.ndarray:
+def outer_sum(d: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``sum over t, b of outer(d[t, b], v[t, b])``, as one matrix product."""
     return d.reshape(-1, d.shape[-1]).T @ v.reshape(-1, v.shape[-1])
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """``log softmax`` over the last axis, shifted by the maximum for stability."""
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def check_size(label: str, value: Any) -> int:
+    """``value`` as an int if it is a positive int, else a :class:`ShapeError` naming ``label``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ShapeError(f"{label} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a numpy dtype if it is float64 or float32, else a :class:`ShapeError`."""
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ShapeError(f"dtype must be float64 or float32, got {dt}")
+    return dt
+
+
+def uniform(rng: np.random.Generator, bound: float, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An array uniform on ``±bound`` (PyTorch's initialisation of recurrent and linear layers)."""
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
 @dataclass(frozen=True)
 class LossAndGradients:
-    """What :meth:`RecurrentModel.loss_and_grad` returns.
+    """What :meth:`SequenceModel.loss_and_grad` returns.
 
     Attributes:
         loss: Mean cross-entropy over the masked positions (0 when there are none).
@@ -81,7 +112,7 @@ class LossAndGradients:
         logits: The readout, ``(batch, time, outputs)``.
         final_state: The state after the last step.
         states: With ``keep_states=True``, each state component at every step,
-            ``(batch, time + 1, hidden)``, index 0 the initial state; else ``None``.
+            ``(batch, time + 1, ...)``, index 0 the initial state; else ``None``.
     """
 
     loss: float
@@ -93,64 +124,375 @@ class LossAndGradients:
     states: State | None = None
 
 
-class RecurrentModel:
-    """One recurrent layer, a linear readout and a masked softmax cross-entropy loss.
+# ---------------------------------------------------------------- cores
 
-    Subclasses set ``gates``, ``state_size`` (1, or 2 for LSTM's ``(h, c)``) and
-    write ``_forward`` and ``_backward`` over time-major arrays.
+
+class Core:
+    """A recurrent core: input sequence → feature sequence, with its state, its parameters and its backward pass.
+
+    A core owns no arrays: :meth:`init_params` draws its parameters once, and
+    every call is handed the parameter dict (keyed by :attr:`param_names`), so
+    a model, a stack of layers or an optimizer can hold them. Arrays inside
+    the core are time-major: ``xt`` is ``(T, B, I)``.
+
+    Subclasses set :attr:`name`, :attr:`state_names` and write
+    :meth:`init_params`, :meth:`forward` and :meth:`backward`; they override
+    :meth:`state_shapes` and :attr:`features` when those are not ``(H,)`` and
+    ``H``. ``forward`` must put, for every state name, the state after each
+    step into the cache (``cache[name]`` of shape ``(T, B, ...)``), so that
+    the final state and the states of truncated BPTT are read the same way
+    for every core.
 
     Args:
-        input_size: ``I``, the width of each input vector.
+        input_size: ``I``.
         hidden_size: ``H``.
-        output_size: ``O``, the number of output classes (logits).
-        seed: An int seed or a ``numpy.random.Generator`` for the initial weights:
-            every parameter uniform on ``±1/sqrt(H)``, as PyTorch initialises
-            its recurrent layers and (with fan-in ``H``) the readout.
-        dtype: ``float64`` (default) or ``float32``.
+        dtype: float64 or float32.
     """
 
     name: ClassVar[str]
-    gates: ClassVar[int]
-    state_size: ClassVar[int] = 1
+    state_names: ClassVar[tuple[str, ...]] = ("h",)
+    carries_state: ClassVar[bool] = True
+    """False for cores that read the whole sequence at once (bidirectional): no truncated BPTT."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        output_size: int,
-        *,
-        seed: int | np.random.Generator = 0,
-        dtype: type[np.floating] | np.dtype | str = np.float64,
-    ) -> None:
-        for label, value in (("input_size", input_size), ("hidden_size", hidden_size), ("output_size", output_size)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ShapeError(f"{label} must be a positive int, got {value!r}")
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
-            raise ShapeError(f"dtype must be float64 or float32, got {self.dtype}")
-        self.input_size = int(input_size)
-        self.hidden_size = int(hidden_size)
-        self.output_size = int(output_size)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        bound = 1.0 / np.sqrt(self.hidden_size)
+    def __init__(self, input_size: int, hidden_size: int, *, dtype: Any = np.float64) -> None:
+        self.input_size = check_size("input_size", input_size)
+        self.hidden_size = check_size("hidden_size", hidden_size)
+        self.dtype = check_dtype(dtype)
+
+    @property
+    def features(self) -> int:
+        """The width of the core's output at each step (what the readout reads)."""
+        return self.hidden_size
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """The keys of the core's parameters, in the order :meth:`init_params` draws them."""
+        raise NotImplementedError
+
+    def options(self) -> dict[str, Any]:
+        """The core's own constructor options (beyond sizes and dtype), for checkpoints and ``repr``."""
+        return {}
+
+    def state_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The shape of each state component for one sequence (without the batch axis)."""
+        return ((self.hidden_size,),) * len(self.state_names)
+
+    def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Freshly drawn parameters, keyed by :attr:`param_names`."""
+        raise NotImplementedError
+
+    def forward(self, params: dict[str, np.ndarray], xt: np.ndarray, start: State) -> tuple[np.ndarray, dict]:
+        """Run ``xt`` ``(T, B, I)`` from ``start``: the features ``(T, B, F)`` and what :meth:`backward` needs."""
+        raise NotImplementedError
+
+    def backward(
+        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Given ``dL/dfeatures`` ``(T, B, F)``: the gradient of every parameter and ``dL/dxt`` ``(T, B, I)``."""
+        raise NotImplementedError
+
+    def final_state(self, cache: dict, start: State) -> State:
+        """The state after the last step (``start`` for an empty sequence)."""
+        if cache[self.state_names[0]].shape[0] == 0:
+            return start
+        return tuple(cache[k][-1] for k in self.state_names)
+
+    def states(self, cache: dict, start: State) -> State:
+        """Each state component at every step, batch-first ``(B, T + 1, ...)``, index 0 the start."""
+        return tuple(
+            np.moveaxis(np.concatenate([s[None], cache[k]], axis=0), 0, 1)
+            for s, k in zip(start, self.state_names, strict=True)
+        )
+
+
+class GatedCore(Core):
+    """One gated layer with PyTorch's four parameters: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``.
+
+    Subclasses set :attr:`gates` and write :meth:`forward` and
+    :meth:`_gate_backward`, which gives ``dL/da`` and ``dL/du`` at every step;
+    :meth:`backward` turns them into the weight gradients and ``dL/dx``.
+    """
+
+    gates: ClassVar[int]
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+        return PARAMETER_NAMES[:4]
+
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
         gh = self.gates * self.hidden_size
-        shapes = {
+        return {
             "weight_ih": (gh, self.input_size),
             "weight_hh": (gh, self.hidden_size),
             "bias_ih": (gh,),
             "bias_hh": (gh,),
-            "weight_out": (self.output_size, self.hidden_size),
-            "bias_out": (self.output_size,),
-        }
-        self.params: dict[str, np.ndarray] = {
-            name: rng.uniform(-bound, bound, size=shapes[name]).astype(self.dtype) for name in PARAMETER_NAMES
         }
 
+    def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Every parameter uniform on ``±1/sqrt(H)``, as PyTorch initialises its recurrent layers."""
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        return {name: uniform(rng, bound, shape, self.dtype) for name, shape in self._shapes().items()}
+
+    @staticmethod
+    def projections(params: dict[str, np.ndarray], xt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``a = W_ih x + b_ih`` for all steps at once ``(T, B, G H)``, and ``W_hh^T`` and ``b_hh`` for the loop."""
+        return xt @ params["weight_ih"].T + params["bias_ih"], params["weight_hh"].T, params["bias_hh"]
+
+    def backward(
+        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The four sums ``dW_ih = sum da x^T``, ``db_ih = sum da``, ``dW_hh = sum du h_prev^T``, ``db_hh = sum du``."""
+        da, du = self._gate_backward(params, cache, dfeatures)
+        xt, hs = cache["x"], cache["h"]
+        h_prev = np.concatenate([cache["h0"][None], hs[:-1]], axis=0)
+        grads = {
+            "weight_ih": outer_sum(da, xt),
+            "weight_hh": outer_sum(du, h_prev),
+            "bias_ih": da.sum(axis=(0, 1)),
+            "bias_hh": du.sum(axis=(0, 1)),
+        }
+        return grads, da @ params["weight_ih"]
+
+    def _gate_backward(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Given ``dL/dh`` from above ``(T, B, H)``: ``dL/da`` and ``dL/du``, each ``(T, B, G H)``."""
+        raise NotImplementedError
+
+
+class ElmanCore(GatedCore):
+    """``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, as ``torch.nn.RNN(nonlinearity=...)``."""
+
+    gates = 1
+    NONLINEARITIES: ClassVar[tuple[str, ...]] = ("tanh", "relu")
+
+    def __init__(self, input_size: int, hidden_size: int, *, nonlinearity: str = "tanh", dtype: Any = np.float64):
+        super().__init__(input_size, hidden_size, dtype=dtype)
+        if nonlinearity not in self.NONLINEARITIES:
+            raise TrainingConfigError(f"nonlinearity must be one of {', '.join(self.NONLINEARITIES)}, got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        self.name = f"elman_{nonlinearity}"  # type: ignore[misc]
+
+    def forward(self, params: dict[str, np.ndarray], xt: np.ndarray, start: State) -> tuple[np.ndarray, dict]:
+        """The Elman recursion over all steps."""
+        a, whh_t, b_hh = self.projections(params, xt)
+        hs = np.empty(a.shape, dtype=self.dtype)
+        h = start[0]
+        relu = self.nonlinearity == "relu"
+        for t in range(a.shape[0]):
+            pre = a[t] + h @ whh_t + b_hh
+            h = np.maximum(pre, 0) if relu else np.tanh(pre)
+            hs[t] = h
+        return hs, {"h": hs, "x": xt, "h0": start[0]}
+
+    def _gate_backward(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        hs = cache["h"]
+        w_hh = params["weight_hh"]
+        # ReLU: h > 0 exactly where the pre-activation is > 0 (PyTorch's derivative at 0 is 0 too).
+        slope = (hs > 0).astype(self.dtype) if self.nonlinearity == "relu" else 1 - hs * hs
+        dpre = np.empty_like(hs)
+        carry = np.zeros(hs.shape[1:], dtype=self.dtype)
+        for t in range(hs.shape[0] - 1, -1, -1):
+            dpre[t] = (dhs[t] + carry) * slope[t]
+            carry = dpre[t] @ w_hh
+        return dpre, dpre
+
+
+class LSTMCore(GatedCore):
+    """Long short-term memory, as ``torch.nn.LSTM``: gates ``i|f|g|o``, state ``(h, c)``.
+
+    ``forget_bias`` is added to the forget slice of ``bias_hh`` at
+    initialisation (the bias stays trainable). Haiku's ``hk.LSTM``, which
+    Delétang et al. train, adds a constant 1 inside the forget sigmoid
+    instead; since the bias is trainable and its gradient is the same, the
+    two give the same training trajectory from the same other weights.
+    """
+
+    name = "lstm"
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, input_size: int, hidden_size: int, *, forget_bias: float = 0.0, dtype: Any = np.float64):
+        super().__init__(input_size, hidden_size, dtype=dtype)
+        if not np.isfinite(forget_bias):
+            raise TrainingConfigError(f"forget_bias must be a finite number, got {forget_bias!r}")
+        self.forget_bias = float(forget_bias)
+
+    def options(self) -> dict[str, Any]:
+        """``forget_bias`` (when not 0)."""
+        return {"forget_bias": self.forget_bias} if self.forget_bias else {}
+
+    def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """PyTorch's initialisation, plus ``forget_bias`` on the forget gate's ``bias_hh``."""
+        params = super().init_params(rng)
+        n = self.hidden_size
+        params["bias_hh"][n : 2 * n] += self.dtype.type(self.forget_bias)
+        return params
+
+    def forward(self, params: dict[str, np.ndarray], xt: np.ndarray, start: State) -> tuple[np.ndarray, dict]:
+        """The LSTM recursion over all steps."""
+        n = self.hidden_size
+        a, whh_t, b_hh = self.projections(params, xt)
+        steps = a.shape[0]
+        acts = np.empty(a.shape, dtype=self.dtype)  # i, f, g, o after their nonlinearities
+        hs = np.empty((steps,) + start[0].shape, dtype=self.dtype)
+        cs = np.empty_like(hs)
+        tcs = np.empty_like(hs)
+        h, c = start
+        for t in range(steps):
+            z = a[t] + h @ whh_t + b_hh
+            gate = acts[t]
+            gate[:, : 2 * n] = sigmoid(z[:, : 2 * n])
+            gate[:, 2 * n : 3 * n] = np.tanh(z[:, 2 * n : 3 * n])
+            gate[:, 3 * n :] = sigmoid(z[:, 3 * n :])
+            c = gate[:, n : 2 * n] * c + gate[:, :n] * gate[:, 2 * n : 3 * n]
+            tcs[t] = np.tanh(c)
+            h = gate[:, 3 * n :] * tcs[t]
+            hs[t], cs[t] = h, c
+        return hs, {"h": hs, "c": cs, "tc": tcs, "acts": acts, "x": xt, "h0": start[0], "c0": start[1]}
+
+    def _gate_backward(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n = self.hidden_size
+        w_hh = params["weight_hh"]
+        acts, cs, tcs = cache["acts"], cache["c"], cache["tc"]
+        dz = np.empty_like(acts)
+        dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
+        dc_next = np.zeros_like(dh_next)
+        for t in range(dhs.shape[0] - 1, -1, -1):
+            i, f, g, o = acts[t, :, :n], acts[t, :, n : 2 * n], acts[t, :, 2 * n : 3 * n], acts[t, :, 3 * n :]
+            c_prev = cs[t - 1] if t else cache["c0"]
+            tc = tcs[t]
+            dh = dhs[t] + dh_next
+            dc = dc_next + dh * o * (1 - tc * tc)
+            d = dz[t]
+            d[:, :n] = dc * g * i * (1 - i)
+            d[:, n : 2 * n] = dc * c_prev * f * (1 - f)
+            d[:, 2 * n : 3 * n] = dc * i * (1 - g * g)
+            d[:, 3 * n :] = dh * tc * o * (1 - o)
+            dc_next = dc * f
+            dh_next = d @ w_hh
+        return dz, dz
+
+
+class GRUCore(GatedCore):
+    """Gated recurrent unit, as ``torch.nn.GRU``: gates ``r|z|n``, the reset gate applied after the hidden matmul."""
+
+    name = "gru"
+    gates = 3
+
+    def forward(self, params: dict[str, np.ndarray], xt: np.ndarray, start: State) -> tuple[np.ndarray, dict]:
+        """The GRU recursion over all steps."""
+        n = self.hidden_size
+        a, whh_t, b_hh = self.projections(params, xt)
+        steps = a.shape[0]
+        acts = np.empty(a.shape, dtype=self.dtype)  # r, z, n after their nonlinearities
+        un = np.empty((steps,) + start[0].shape, dtype=self.dtype)  # W_hn h + b_hn, before the reset gate
+        hs = np.empty_like(un)
+        h = start[0]
+        for t in range(steps):
+            u = h @ whh_t + b_hh
+            gate = acts[t]
+            gate[:, : 2 * n] = sigmoid(a[t, :, : 2 * n] + u[:, : 2 * n])
+            un[t] = u[:, 2 * n :]
+            gate[:, 2 * n :] = np.tanh(a[t, :, 2 * n :] + gate[:, :n] * un[t])
+            z = gate[:, n : 2 * n]
+            h = (1 - z) * gate[:, 2 * n :] + z * h
+            hs[t] = h
+        return hs, {"h": hs, "acts": acts, "un": un, "x": xt, "h0": start[0]}
+
+    def _gate_backward(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n = self.hidden_size
+        w_hh = params["weight_hh"]
+        acts, un, hs = cache["acts"], cache["un"], cache["h"]
+        da = np.empty_like(acts)
+        du = np.empty_like(acts)
+        dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
+        for t in range(dhs.shape[0] - 1, -1, -1):
+            r, z, cand = acts[t, :, :n], acts[t, :, n : 2 * n], acts[t, :, 2 * n :]
+            h_prev = hs[t - 1] if t else cache["h0"]
+            dh = dhs[t] + dh_next
+            dn = dh * (1 - z) * (1 - cand * cand)
+            da[t, :, :n] = dn * un[t] * r * (1 - r)
+            da[t, :, n : 2 * n] = dh * (h_prev - cand) * z * (1 - z)
+            da[t, :, 2 * n :] = dn
+            du[t, :, : 2 * n] = da[t, :, : 2 * n]
+            du[t, :, 2 * n :] = dn * r
+            dh_next = dh * z + du[t] @ w_hh
+        return da, du
+
+
+# ---------------------------------------------------------------- the model
+
+
+class SequenceModel:
+    """A core, a readout and a masked softmax cross-entropy loss.
+
+    Build one with :func:`turingrnn.models.make_model`. ``params`` holds
+    every trainable array: the core's (keyed by ``core.param_names``) and
+    the readout's ``weight_out`` ``(O, F)`` and ``bias_out`` ``(O,)``.
+    Optimizers update them in place.
+
+    Args:
+        core: The recurrent core.
+        output_size: ``O``, the number of output classes (logits).
+        seed: An int seed or a ``numpy.random.Generator`` for the initial
+            weights: the core's, then the readout's, uniform on
+            ``±1/sqrt(F)`` as ``nn.Linear`` initialises.
+        readout: ``"linear"`` or ``"relu"`` (:data:`READOUTS`).
+        name: The registry name (default: the core's name).
+        config: The :func:`~turingrnn.models.make_model` arguments that rebuild
+            this model (kept for checkpoints).
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        output_size: int,
+        *,
+        seed: int | np.random.Generator = 0,
+        readout: str = "linear",
+        name: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.core = core
+        self.output_size = check_size("output_size", output_size)
+        if readout not in READOUTS:
+            raise TrainingConfigError(f"readout must be one of {', '.join(READOUTS)}, got {readout!r}")
+        self.readout = readout
+        self.name = name or core.name
+        self.config = dict(config or {})
+        self.dtype = core.dtype
+        self.input_size = core.input_size
+        self.hidden_size = core.hidden_size
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        params = core.init_params(rng)
+        if set(params) & {"weight_out", "bias_out"} or tuple(params) != core.param_names:
+            raise ShapeError(f"core {core.name!r} drew parameters {sorted(params)}, not its param_names")
+        bound = 1.0 / np.sqrt(core.features)
+        params["weight_out"] = uniform(rng, bound, (self.output_size, core.features), self.dtype)
+        params["bias_out"] = uniform(rng, bound, (self.output_size,), self.dtype)
+        self.params: dict[str, np.ndarray] = params
+
     def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.core.options().items())
+        if self.readout != "linear":
+            extra += f", readout={self.readout!r}"
         return (
-            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"output_size={self.output_size}, dtype={self.dtype.name})"
+            f"{type(self.core).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"output_size={self.output_size}{extra}, dtype={self.dtype.name})"
         )
+
+    @property
+    def state_size(self) -> int:
+        """How many arrays a state has."""
+        return len(self.core.state_names)
 
     @property
     def parameter_count(self) -> int:
@@ -172,12 +514,13 @@ class RecurrentModel:
     def _check_state(self, state: State | None, batch: int) -> State:
         if state is None:
             return self.initial_state(batch)
-        expected = (batch, self.hidden_size)
-        if len(state) != self.state_size or any(np.shape(s) != expected for s in state):
+        expected = [(batch,) + s for s in self.core.state_shapes()]
+        if len(state) != len(expected) or any(np.shape(s) != e for s, e in zip(state, expected, strict=False)):
             got = [np.shape(s) for s in state]
+            shapes = ", ".join(str(e) for e in dict.fromkeys(expected))
             raise ShapeError(
                 f"state has {len(state)} part(s) of shapes {got}; a {self.name} state is "
-                f"{self.state_size} array(s) of shape {expected}"
+                f"{len(expected)} array(s) of shape {shapes}"
             )
         return tuple(np.asarray(s, dtype=self.dtype) for s in state)
 
@@ -215,14 +558,14 @@ class RecurrentModel:
 
     def initial_state(self, batch: int) -> State:
         """The zero state for ``batch`` sequences."""
-        return tuple(np.zeros((batch, self.hidden_size), dtype=self.dtype) for _ in range(self.state_size))
+        return tuple(np.zeros((batch,) + s, dtype=self.dtype) for s in self.core.state_shapes())
 
     def run(self, inputs: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
         """Logits ``(batch, time, outputs)`` for ``inputs`` ``(batch, time, input_size)``, and the final state."""
         x = self._check_inputs(inputs)
         start = self._check_state(state, x.shape[0])
-        hs, cache = self._forward(np.ascontiguousarray(x.transpose(1, 0, 2)), start)
-        return self._readout(hs).transpose(1, 0, 2), self._final_state(cache, start)
+        fs, cache = self.core.forward(self.params, np.ascontiguousarray(x.transpose(1, 0, 2)), start)
+        return self._readout(fs).transpose(1, 0, 2), self.core.final_state(cache, start)
 
     def forward(self, inputs: np.ndarray, state: State | None = None) -> np.ndarray:
         """Logits ``(batch, time, outputs)`` for ``inputs`` ``(batch, time, input_size)`` from ``state`` (default 0)."""
@@ -255,235 +598,39 @@ class RecurrentModel:
         y, m = self._check_targets(targets, mask, x.shape[:2])
         start = self._check_state(state, x.shape[0])
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
-        hs, cache = self._forward(xt, start)  # hs: (T, B, H)
+        fs, cache = self.core.forward(self.params, xt, start)  # (T, B, F)
         p = self.params
-        logits = self._readout(hs)  # (T, B, O)
+        read = np.maximum(fs, 0) if self.readout == "relu" else fs
+        logits = read @ p["weight_out"].T + p["bias_out"]  # (T, B, O)
         mt, yt = m.T, y.T
         count = int(mt.sum())
-        logp = _log_softmax(logits)
+        logp = log_softmax(logits)
         picked = np.take_along_axis(logp, yt[..., None], axis=-1)[..., 0]
         loss = -float(picked[mt].sum()) / max(count, 1)
         correct = int((logits.argmax(axis=-1) == yt)[mt].sum())
         dlogits = np.exp(logp)
         np.put_along_axis(dlogits, yt[..., None], np.take_along_axis(dlogits, yt[..., None], axis=-1) - 1, axis=-1)
         dlogits *= (mt / max(count, 1))[..., None].astype(self.dtype)
-        grads = {
-            "weight_out": _outer_sum(dlogits, hs),
-            "bias_out": dlogits.sum(axis=(0, 1)),
-        }
-        da, du = self._backward(cache, dlogits @ p["weight_out"])
-        h_prev = np.concatenate([start[0][None], hs[:-1]], axis=0)
-        grads["weight_ih"] = _outer_sum(da, xt)
-        grads["bias_ih"] = da.sum(axis=(0, 1))
-        grads["weight_hh"] = _outer_sum(du, h_prev)
-        grads["bias_hh"] = du.sum(axis=(0, 1))
-        states = self._states(cache, start) if keep_states else None
+        dfs = dlogits @ p["weight_out"]
+        if self.readout == "relu":
+            dfs *= fs > 0
+        grads, _ = self.core.backward(p, cache, dfs)
+        grads["weight_out"] = outer_sum(dlogits, read)
+        grads["bias_out"] = dlogits.sum(axis=(0, 1))
         return LossAndGradients(
             loss=loss,
             count=count,
             correct=correct,
-            grads={name: grads[name].astype(self.dtype, copy=False) for name in PARAMETER_NAMES},
+            grads={name: grads[name].astype(self.dtype, copy=False) for name in p},
             logits=logits.transpose(1, 0, 2),
-            final_state=self._final_state(cache, start),
-            states=states,
+            final_state=self.core.final_state(cache, start),
+            states=self.core.states(cache, start) if keep_states else None,
         )
 
-    def _projections(self, xt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``a = W_ih x + b_ih`` for all steps at once ``(T, B, G H)``, and ``W_hh^T`` and ``b_hh`` for the loop."""
-        p = self.params
-        return xt @ p["weight_ih"].T + p["bias_ih"], p["weight_hh"].T, p["bias_hh"]
-
-    def _readout(self, hs: np.ndarray) -> np.ndarray:
-        return hs @ self.params["weight_out"].T + self.params["bias_out"]
-
-    def _final_state(self, cache: dict[str, np.ndarray], start: State) -> State:
-        if cache["h"].shape[0] == 0:
-            return start
-        return tuple(cache[k][-1] for k in ("h", "c")[: self.state_size])
-
-    def _states(self, cache: dict[str, np.ndarray], start: State) -> State:
-        return tuple(
-            np.concatenate([s[None], cache[k]], axis=0).transpose(1, 0, 2)
-            for s, k in zip(start, ("h", "c")[: self.state_size], strict=True)
-        )
-
-    # --- per-cell -----------------------------------------------------------------
-
-    def _forward(self, xt: np.ndarray, start: State) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Run ``xt`` ``(T, B, I)`` from ``start``: hidden states ``(T, B, H)`` and what backward needs.
-
-        The cache holds ``h`` (the hidden states) and, for LSTM, ``c``.
-        """
-        raise NotImplementedError
-
-    def _backward(self, cache: dict[str, np.ndarray], dhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Given ``dL/dh`` from the readout ``(T, B, H)``: ``dL/da`` and ``dL/du``, each ``(T, B, G H)``."""
-        raise NotImplementedError
+    def _readout(self, fs: np.ndarray) -> np.ndarray:
+        read = np.maximum(fs, 0) if self.readout == "relu" else fs
+        return read @ self.params["weight_out"].T + self.params["bias_out"]
 
 
-class ElmanRNN(RecurrentModel):
-    """``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, as ``torch.nn.RNN(nonlinearity=...)``."""
-
-    gates = 1
-    nonlinearity: ClassVar[str]
-
-    def _forward(self, xt: np.ndarray, start: State) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        a, whh_t, b_hh = self._projections(xt)
-        hs = np.empty(a.shape, dtype=self.dtype)
-        h = start[0]
-        relu = self.nonlinearity == "relu"
-        for t in range(a.shape[0]):
-            pre = a[t] + h @ whh_t + b_hh
-            h = np.maximum(pre, 0) if relu else np.tanh(pre)
-            hs[t] = h
-        return hs, {"h": hs}
-
-    def _backward(self, cache: dict[str, np.ndarray], dhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        hs = cache["h"]
-        w_hh = self.params["weight_hh"]
-        # ReLU: h > 0 exactly where the pre-activation is > 0 (PyTorch's derivative at 0 is 0 too).
-        slope = (hs > 0).astype(self.dtype) if self.nonlinearity == "relu" else 1 - hs * hs
-        dpre = np.empty_like(hs)
-        carry = np.zeros(hs.shape[1:], dtype=self.dtype)
-        for t in range(hs.shape[0] - 1, -1, -1):
-            dpre[t] = (dhs[t] + carry) * slope[t]
-            carry = dpre[t] @ w_hh
-        return dpre, dpre
-
-
-class ElmanTanh(ElmanRNN):
-    """Elman RNN with tanh: ``torch.nn.RNN(nonlinearity="tanh")``."""
-
-    name = "elman_tanh"
-    nonlinearity = "tanh"
-
-
-class ElmanReLU(ElmanRNN):
-    """Elman RNN with ReLU: ``torch.nn.RNN(nonlinearity="relu")``, Delétang et al.'s "RNN"."""
-
-    name = "elman_relu"
-    nonlinearity = "relu"
-
-
-class LSTM(RecurrentModel):
-    """Long short-term memory, as ``torch.nn.LSTM``: gates ``i|f|g|o``, state ``(h, c)``."""
-
-    name = "lstm"
-    gates = 4
-    state_size = 2
-
-    def _forward(self, xt: np.ndarray, start: State) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n = self.hidden_size
-        a, whh_t, b_hh = self._projections(xt)
-        steps = a.shape[0]
-        acts = np.empty(a.shape, dtype=self.dtype)  # i, f, g, o after their nonlinearities
-        hs = np.empty((steps,) + start[0].shape, dtype=self.dtype)
-        cs = np.empty_like(hs)
-        h, c = start
-        for t in range(steps):
-            z = a[t] + h @ whh_t + b_hh
-            gate = acts[t]
-            gate[:, : 2 * n] = _sigmoid(z[:, : 2 * n])
-            gate[:, 2 * n : 3 * n] = np.tanh(z[:, 2 * n : 3 * n])
-            gate[:, 3 * n :] = _sigmoid(z[:, 3 * n :])
-            c = gate[:, n : 2 * n] * c + gate[:, :n] * gate[:, 2 * n : 3 * n]
-            h = gate[:, 3 * n :] * np.tanh(c)
-            hs[t], cs[t] = h, c
-        return hs, {"h": hs, "c": cs, "acts": acts, "c0": start[1]}
-
-    def _backward(self, cache: dict[str, np.ndarray], dhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = self.hidden_size
-        w_hh = self.params["weight_hh"]
-        acts, cs = cache["acts"], cache["c"]
-        dz = np.empty_like(acts)
-        dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
-        dc_next = np.zeros_like(dh_next)
-        for t in range(dhs.shape[0] - 1, -1, -1):
-            i, f, g, o = acts[t, :, :n], acts[t, :, n : 2 * n], acts[t, :, 2 * n : 3 * n], acts[t, :, 3 * n :]
-            c_prev = cs[t - 1] if t else cache["c0"]
-            tc = np.tanh(cs[t])
-            dh = dhs[t] + dh_next
-            dc = dc_next + dh * o * (1 - tc * tc)
-            d = dz[t]
-            d[:, :n] = dc * g * i * (1 - i)
-            d[:, n : 2 * n] = dc * c_prev * f * (1 - f)
-            d[:, 2 * n : 3 * n] = dc * i * (1 - g * g)
-            d[:, 3 * n :] = dh * tc * o * (1 - o)
-            dc_next = dc * f
-            dh_next = d @ w_hh
-        return dz, dz
-
-
-class GRU(RecurrentModel):
-    """Gated recurrent unit, as ``torch.nn.GRU``: gates ``r|z|n``, the reset gate applied after the hidden matmul."""
-
-    name = "gru"
-    gates = 3
-
-    def _forward(self, xt: np.ndarray, start: State) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n = self.hidden_size
-        a, whh_t, b_hh = self._projections(xt)
-        steps = a.shape[0]
-        acts = np.empty(a.shape, dtype=self.dtype)  # r, z, n after their nonlinearities
-        un = np.empty((steps,) + start[0].shape, dtype=self.dtype)  # W_hn h + b_hn, before the reset gate
-        hs = np.empty_like(un)
-        h = start[0]
-        for t in range(steps):
-            u = h @ whh_t + b_hh
-            gate = acts[t]
-            gate[:, : 2 * n] = _sigmoid(a[t, :, : 2 * n] + u[:, : 2 * n])
-            un[t] = u[:, 2 * n :]
-            gate[:, 2 * n :] = np.tanh(a[t, :, 2 * n :] + gate[:, :n] * un[t])
-            z = gate[:, n : 2 * n]
-            h = (1 - z) * gate[:, 2 * n :] + z * h
-            hs[t] = h
-        return hs, {"h": hs, "acts": acts, "un": un, "h0": start[0]}
-
-    def _backward(self, cache: dict[str, np.ndarray], dhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = self.hidden_size
-        w_hh = self.params["weight_hh"]
-        acts, un, hs = cache["acts"], cache["un"], cache["h"]
-        da = np.empty_like(acts)
-        du = np.empty_like(acts)
-        dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
-        for t in range(dhs.shape[0] - 1, -1, -1):
-            r, z, cand = acts[t, :, :n], acts[t, :, n : 2 * n], acts[t, :, 2 * n :]
-            h_prev = hs[t - 1] if t else cache["h0"]
-            dh = dhs[t] + dh_next
-            dn = dh * (1 - z) * (1 - cand * cand)
-            da[t, :, :n] = dn * un[t] * r * (1 - r)
-            da[t, :, n : 2 * n] = dh * (h_prev - cand) * z * (1 - z)
-            da[t, :, 2 * n :] = dn
-            du[t, :, : 2 * n] = da[t, :, : 2 * n]
-            du[t, :, 2 * n :] = dn * r
-            dh_next = dh * z + du[t] @ w_hh
-        return da, du
-
-
-CELLS: dict[str, type[RecurrentModel]] = {cls.name: cls for cls in (ElmanTanh, ElmanReLU, LSTM, GRU)}
-"""The trained cells by name: ``elman_tanh``, ``elman_relu``, ``lstm``, ``gru``."""
-
-
-def make_model(
-    cell: str,
-    input_size: int,
-    hidden_size: int,
-    output_size: int,
-    *,
-    seed: int | np.random.Generator = 0,
-    dtype: type[np.floating] | np.dtype | str = np.float64,
-) -> RecurrentModel:
-    """A freshly initialised model of the cell named ``cell`` (a key of :data:`CELLS`).
-
-    >>> make_model("gru", 3, 8, 2, seed=1)
-    GRU(input_size=3, hidden_size=8, output_size=2, dtype=float64)
-    >>> make_model("rnn", 3, 8, 2)
-    Traceback (most recent call last):
-    ...
-    turingrnn.errors.UnknownCellError: unknown cell 'rnn'; the cells are: elman_tanh, elman_relu, lstm, gru
-    """
-    try:
-        cls = CELLS[cell]
-    except (KeyError, TypeError):
-        raise UnknownCellError(f"unknown cell {cell!r}; the cells are: {', '.join(CELLS)}") from None
-    return cls(input_size, hidden_size, output_size, seed=seed, dtype=dtype)
+RecurrentModel = SequenceModel
+"""The earlier name of :class:`SequenceModel`."""

@@ -86,7 +86,7 @@ class ShapeError(TuringRNNError, ValueError):
 
 
 class UnknownCellError(TuringRNNError, LookupError):
-    """A trained-cell name is not in the registry :data:`turingrnn.cells.CELLS`."""
+    """A trained-cell name is not in the registry :data:`turingrnn.models.MODELS`."""
 
 
 class TrainingConfigError(TuringRNNError, ValueError):

@@ -17,7 +17,7 @@ loss or gradient that is NaN or infinite raises
 :class:`~turingrnn.errors.TrainingDivergedError` before the update, so the
 model keeps its last finite parameters and no garbage is reported.
 
->>> from turingrnn.cells import make_model
+>>> from turingrnn.models import make_model
 >>> model = make_model("gru", input_size=2, hidden_size=8, output_size=2, seed=0)
 >>> x = np.eye(2)[[[0, 1], [1, 0]]]                  # two sequences of two steps
 >>> y = np.array([[0, 0], [0, 1]])
@@ -37,7 +37,7 @@ from typing import TextIO
 
 import numpy as np
 
-from .cells import LossAndGradients, RecurrentModel, State
+from .cells import LossAndGradients, SequenceModel, State
 from .errors import ShapeError, TrainingConfigError, TrainingDivergedError
 from .progress import monotonic
 
@@ -133,7 +133,7 @@ class Window:
 
 
 def truncated_bptt(
-    model: RecurrentModel,
+    model: SequenceModel,
     inputs: np.ndarray,
     targets: np.ndarray,
     mask: np.ndarray,
@@ -189,7 +189,7 @@ class Evaluation:
     count: int
 
 
-def evaluate(model: RecurrentModel, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> Evaluation:
+def evaluate(model: SequenceModel, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> Evaluation:
     """Run ``model`` on a batch from the zero state and score it (NaN accuracies when the mask is empty)."""
     result = model.loss_and_grad(inputs, targets, mask)
     m = np.asarray(mask)
@@ -283,7 +283,7 @@ class TrainingProgressBar:
 
 
 def train(
-    model: RecurrentModel,
+    model: SequenceModel,
     batches: Iterable[Batch],
     *,
     steps: int | None = None,
@@ -298,7 +298,7 @@ def train(
     """Train ``model`` in place on ``batches`` with truncated BPTT(k1, k2), gradient clipping and Adam.
 
     Args:
-        model: A model from :func:`turingrnn.cells.make_model`.
+        model: A model from :func:`turingrnn.models.make_model`.
         batches: ``(inputs, targets, mask)`` triples (see :data:`Batch`); a
             list or a generator. Each batch starts from the zero state.
         steps: How many batches to take (default: all of ``batches``).
@@ -362,7 +362,7 @@ def train(
 
 
 def _train_batch(
-    model: RecurrentModel,
+    model: SequenceModel,
     optimizer: Adam,
     batch: Batch,
     index: int,
