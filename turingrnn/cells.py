@@ -191,6 +191,25 @@ class Core:
         """Given ``dL/dfeatures`` ``(T, B, F)``: the gradient of every parameter and ``dL/dxt`` ``(T, B, I)``."""
         raise NotImplementedError
 
+    def backward_with_start(
+        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray, dfinal: State | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, State]:
+        """:meth:`backward` with a gradient ``dfinal`` on the final state too (default 0); also returns ``dL/dstart``.
+
+        This chains two cores through a state (the encoder–decoder of :mod:`turingrnn.seq2seq`).
+        """
+        raise NotImplementedError(f"core {self.name!r} gives no gradient for its start state")
+
+    def torch_forward(self, params: dict[str, Any], xt: Any, start: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+        """The same forward pass in torch ops, for the torch backend (:mod:`turingrnn.torch_backend`).
+
+        ``params`` maps :attr:`param_names` to tensors, ``xt`` is ``(T, B, I)``
+        and ``start`` the state as tensors; returns the features ``(T, B, F)``
+        and the final state. Autograd gives the backward pass, which must
+        equal :meth:`backward` (tested to 1e-10 in float64).
+        """
+        raise NotImplementedError(f"core {self.name!r} has no torch version")
+
     def final_state(self, cache: dict, start: State) -> State:
         """The state after the last step (``start`` for an empty sequence)."""
         if cache[self.state_names[0]].shape[0] == 0:
@@ -209,8 +228,9 @@ class GatedCore(Core):
     """One gated layer with PyTorch's four parameters: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``.
 
     Subclasses set :attr:`gates` and write :meth:`forward` and
-    :meth:`_gate_backward`, which gives ``dL/da`` and ``dL/du`` at every step;
-    :meth:`backward` turns them into the weight gradients and ``dL/dx``.
+    :meth:`_gate_backward_with_start`, which gives ``dL/da`` and ``dL/du`` at
+    every step and ``dL/dstart``; :meth:`backward` turns them into the weight
+    gradients and ``dL/dx``.
     """
 
     gates: ClassVar[int]
@@ -244,15 +264,33 @@ class GatedCore(Core):
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """The four sums ``dW_ih = sum da x^T``, ``db_ih = sum da``, ``dW_hh = sum du h_prev^T``, ``db_hh = sum du``."""
         da, du = self._gate_backward(params, cache, dfeatures)
-        xt, hs = cache["x"], cache["h"]
-        h_prev = np.concatenate([cache["h0"][None], hs[:-1]], axis=0)
+        return self._weight_gradients(params, cache, da, du)
+
+    def backward_with_start(
+        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray, dfinal: State | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, State]:
+        """:meth:`backward` with ``dL/d(final state)`` added in; also returns ``dL/d(start state)``."""
+        if type(self).backward is not GatedCore.backward:
+            raise NotImplementedError(f"core {self.name!r} has its own backward and gives no gradient for its start")
+        da, du, dstart = self._gate_backward_with_start(params, cache, dfeatures, dfinal)
+        return (*self._weight_gradients(params, cache, da, du), dstart)
+
+    def _weight_gradients(
+        self, params: dict[str, np.ndarray], cache: dict, da: np.ndarray, du: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The four parameters' gradients from ``dL/da`` and ``dL/du``, and ``dL/dx = da W_ih``."""
         grads = {
-            "weight_ih": outer_sum(da, xt),
-            "weight_hh": outer_sum(du, h_prev),
+            "weight_ih": outer_sum(da, cache["x"]),
+            "weight_hh": self._recurrent_gradient(cache, du),
             "bias_ih": da.sum(axis=(0, 1)),
             "bias_hh": du.sum(axis=(0, 1)),
         }
         return grads, da @ params["weight_ih"]
+
+    def _recurrent_gradient(self, cache: dict, du: np.ndarray) -> np.ndarray:
+        """``dW_hh = sum du h_prev^T``, ``h_prev`` the state before each step."""
+        h_prev = np.concatenate([cache["h0"][None], cache["h"][:-1]], axis=0)
+        return outer_sum(du, h_prev)
 
     def _gate_backward(
         self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
@@ -309,11 +347,18 @@ class LSTMCore(GatedCore):
     Delétang et al. train, adds a constant 1 inside the forget sigmoid
     instead; since the bias is trainable and its gradient is the same, the
     two give the same training trajectory from the same other weights.
+
+    The loops over the steps are shared with the LSTM variants
+    (:mod:`turingrnn.lstm_variants`): a variant writes :meth:`_cell_forward`
+    and :meth:`_cell_backward` for one step, keeps the output gate as the last
+    slice of its gates and the forget gate at :attr:`forget_gate`.
     """
 
     name = "lstm"
     gates = 4
     state_names = ("h", "c")
+    forget_gate: ClassVar[int] = 1
+    """The position of the forget gate among the gates (where ``forget_bias`` goes)."""
 
     def __init__(self, input_size: int, hidden_size: int, *, forget_bias: float = 0.0, dtype: Any = np.float64):
         super().__init__(input_size, hidden_size, dtype=dtype)
@@ -328,8 +373,8 @@ class LSTMCore(GatedCore):
     def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """PyTorch's initialisation, plus ``forget_bias`` on the forget gate's ``bias_hh``."""
         params = super().init_params(rng)
-        n = self.hidden_size
-        params["bias_hh"][n : 2 * n] += self.dtype.type(self.forget_bias)
+        n, k = self.hidden_size, self.forget_gate
+        params["bias_hh"][k * n : (k + 1) * n] += self.dtype.type(self.forget_bias)
         return params
 
     def forward(self, params: dict[str, np.ndarray], xt: np.ndarray, start: State) -> tuple[np.ndarray, dict]:
@@ -337,22 +382,25 @@ class LSTMCore(GatedCore):
         n = self.hidden_size
         a, whh_t, b_hh = self.projections(params, xt)
         steps = a.shape[0]
-        acts = np.empty(a.shape, dtype=self.dtype)  # i, f, g, o after their nonlinearities
+        acts = np.empty(a.shape, dtype=self.dtype)  # the gates after their nonlinearities
         hs = np.empty((steps,) + start[0].shape, dtype=self.dtype)
         cs = np.empty_like(hs)
         tcs = np.empty_like(hs)
         h, c = start
         for t in range(steps):
-            z = a[t] + h @ whh_t + b_hh
-            gate = acts[t]
-            gate[:, : 2 * n] = sigmoid(z[:, : 2 * n])
-            gate[:, 2 * n : 3 * n] = np.tanh(z[:, 2 * n : 3 * n])
-            gate[:, 3 * n :] = sigmoid(z[:, 3 * n :])
-            c = gate[:, n : 2 * n] * c + gate[:, :n] * gate[:, 2 * n : 3 * n]
+            c = self._cell_forward(params, a[t] + h @ whh_t + b_hh, c, acts[t])
             tcs[t] = np.tanh(c)
-            h = gate[:, 3 * n :] * tcs[t]
+            h = acts[t, :, -n:] * tcs[t]
             hs[t], cs[t] = h, c
         return hs, {"h": hs, "c": cs, "tc": tcs, "acts": acts, "x": xt, "h0": start[0], "c0": start[1]}
+
+    def _cell_forward(self, params: dict[str, np.ndarray], z: np.ndarray, c: np.ndarray, gate: np.ndarray) -> np.ndarray:
+        """One step: write the gates for the pre-activations ``z`` into ``gate``; return the new cell ``c'``."""
+        n = self.hidden_size
+        gate[:, : 2 * n] = sigmoid(z[:, : 2 * n])
+        gate[:, 2 * n : 3 * n] = np.tanh(z[:, 2 * n : 3 * n])
+        gate[:, 3 * n :] = sigmoid(z[:, 3 * n :])
+        return gate[:, n : 2 * n] * c + gate[:, :n] * gate[:, 2 * n : 3 * n]
 
     def _gate_backward(
         self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
@@ -364,19 +412,25 @@ class LSTMCore(GatedCore):
         dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
         dc_next = np.zeros_like(dh_next)
         for t in range(dhs.shape[0] - 1, -1, -1):
-            i, f, g, o = acts[t, :, :n], acts[t, :, n : 2 * n], acts[t, :, 2 * n : 3 * n], acts[t, :, 3 * n :]
-            c_prev = cs[t - 1] if t else cache["c0"]
-            tc = tcs[t]
+            o, tc, d = acts[t, :, -n:], tcs[t], dz[t]
             dh = dhs[t] + dh_next
+            d[:, -n:] = dh * tc * o * (1 - o)
             dc = dc_next + dh * o * (1 - tc * tc)
-            d = dz[t]
-            d[:, :n] = dc * g * i * (1 - i)
-            d[:, n : 2 * n] = dc * c_prev * f * (1 - f)
-            d[:, 2 * n : 3 * n] = dc * i * (1 - g * g)
-            d[:, 3 * n :] = dh * tc * o * (1 - o)
-            dc_next = dc * f
+            dc_next = self._cell_backward(params, acts[t], cs[t - 1] if t else cache["c0"], dc, d)
             dh_next = d @ w_hh
         return dz, dz
+
+    def _cell_backward(
+        self, params: dict[str, np.ndarray], gate: np.ndarray, c_prev: np.ndarray, dc: np.ndarray, d: np.ndarray
+    ) -> np.ndarray:
+        """One step back: given ``dL/dc'`` through ``h'`` and the next step, and ``d`` holding ``dL/dz`` of the
+        output gate, fill in the other gates' ``dL/dz``; return ``dL/dc``."""
+        n = self.hidden_size
+        i, f, g = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n : 3 * n]
+        d[:, :n] = dc * g * i * (1 - i)
+        d[:, n : 2 * n] = dc * c_prev * f * (1 - f)
+        d[:, 2 * n : 3 * n] = dc * i * (1 - g * g)
+        return dc * f
 
 
 class GRUCore(GatedCore):

@@ -11,6 +11,8 @@ Commands:
 * ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABELS``: neuron values tick by tick
 * ``turingrnn verify MACHINE [--input W ... | --all-up-to N] [--construction C]``
 * ``turingrnn prove MACHINE [--construction C] [--input-mode M] [--max-cases N]``: a certificate for all inputs
+* ``turingrnn train TASK --cell NAME [...] -o model.npz``, ``turingrnn evaluate model.npz``,
+  ``turingrnn compare TASK [model.npz ...]``: the trained side (:mod:`turingrnn.cli_learning`)
 
 MACHINE is a TOML path, a bundled construction name or a bbchallenge string.
 Every command takes ``--json`` and then prints one JSON object.
@@ -48,12 +50,14 @@ from .machines import Machine, TuringMachine
 from .network import Network
 from .parsing import list_constructions, load_machine
 from .trace import Trace
+from .cli_learning import add_commands
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 EXIT_OUT_OF_STEPS = 3
 EXIT_DIVERGED = 4
+_LEARNING: dict[str, Any] = {}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,6 +145,7 @@ def _build_parser() -> argparse.ArgumentParser:
     pv.add_argument(
         "--max-cases", type=int, default=None, metavar="N", help="case budget (default 100000); over it, not proved"
     )
+    _LEARNING.update(add_commands(sub))
     return parser
 
 
@@ -414,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        return {**_COMMANDS, **_LEARNING}[args.command](args)
     except TuringRNNError as e:
         print(f"turingrnn: error: {_first_line(e)}", file=sys.stderr)
         return EXIT_ERROR

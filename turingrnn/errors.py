@@ -116,3 +116,11 @@ class TaskError(TuringRNNError, ValueError):
 
 class UnknownTaskError(TuringRNNError, LookupError):
     """A task name is not in the registry :data:`turingrnn.tasks.TASKS`."""
+
+
+class BackendError(TuringRNNError, RuntimeError):
+    """A training backend cannot run here (PyTorch missing, no CUDA device, a model without a torch version)."""
+
+
+class CheckpointError(TuringRNNError, ValueError):
+    """A checkpoint file is missing, malformed, from another cell, or does not fit the model asked for."""

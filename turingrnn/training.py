@@ -132,6 +132,35 @@ class Window:
     result: LossAndGradients
 
 
+def window_bounds(model: SequenceModel, steps: int, k1: int | None, k2: int | None) -> Iterator[tuple[int, ...]]:
+    """``(back, start, stop, next_back)`` of each update of truncated BPTT(k1, k2) over ``steps`` steps.
+
+    The update runs steps ``[back, stop)``, scores ``[start, stop)``, and
+    hands the state at ``next_back`` to the next window.
+
+    >>> from turingrnn.models import make_model
+    >>> list(window_bounds(make_model("gru", 1, 2, 2), 9, 3, 5))
+    [(0, 0, 3, 1), (1, 3, 6, 4), (4, 6, 9, 7)]
+    """
+    k1 = max(steps, 1) if k1 is None else k1
+    k2 = k1 if k2 is None else k2
+    if isinstance(k1, bool) or not isinstance(k1, int | np.integer) or k1 < 1:
+        raise TrainingConfigError(f"k1 must be a positive int, got {k1!r}")
+    if isinstance(k2, bool) or not isinstance(k2, int | np.integer) or k2 < k1:
+        raise TrainingConfigError(f"k2 must be an int >= k1 = {k1}, got {k2!r}")
+    if k1 < steps and not model.core.carries_state:
+        raise TrainingConfigError(
+            f"the {model.name} model reads the whole sequence at once (bidirectional), so it trains by full BPTT "
+            f"only: k1 = {k1} is shorter than the sequence ({steps} steps)"
+        )
+    back = 0
+    for start in range(0, steps, k1):
+        stop = min(start + k1, steps)
+        next_back = max(0, stop + k1 - k2)
+        yield back, start, stop, next_back
+        back = next_back
+
+
 def truncated_bptt(
     model: SequenceModel,
     inputs: np.ndarray,
@@ -148,24 +177,13 @@ def truncated_bptt(
     parameters. ``k1`` defaults to the sequence length and ``k2`` to ``k1``.
     """
     x, y, m = model.check_batch(inputs, targets, mask)
-    steps = x.shape[1]
-    k1 = max(steps, 1) if k1 is None else k1
-    k2 = k1 if k2 is None else k2
-    if isinstance(k1, bool) or not isinstance(k1, int | np.integer) or k1 < 1:
-        raise TrainingConfigError(f"k1 must be a positive int, got {k1!r}")
-    if isinstance(k2, bool) or not isinstance(k2, int | np.integer) or k2 < k1:
-        raise TrainingConfigError(f"k2 must be an int >= k1 = {k1}, got {k2!r}")
     state: State | None = None  # the state at step `back` of the next window
-    back = 0
-    for start in range(0, steps, k1):
-        stop = min(start + k1, steps)
+    for back, start, stop, next_back in window_bounds(model, x.shape[1], k1, k2):
         window_mask = m[:, back:stop].copy()
         window_mask[:, : start - back] = False
         result = model.loss_and_grad(x[:, back:stop], y[:, back:stop], window_mask, state, keep_states=True)
         yield Window(back=back, start=start, stop=stop, result=result)
-        next_back = max(0, stop + k1 - k2)
         state = tuple(s[:, next_back - back] for s in result.states or ())
-        back = next_back
 
 
 # --- the loop ---------------------------------------------------------------------
@@ -282,6 +300,10 @@ class TrainingProgressBar:
         stream.flush()
 
 
+BACKENDS = ("numpy", "torch")
+"""``numpy``: the reference BPTT of :mod:`turingrnn.cells`; ``torch``: :mod:`turingrnn.torch_backend`."""
+
+
 def train(
     model: SequenceModel,
     batches: Iterable[Batch],
@@ -294,8 +316,15 @@ def train(
     optimizer: Adam | None = None,
     progress: bool | TextIO = False,
     callback: Callable[[TrainingStep], bool | None] | None = None,
+    backend: str = "numpy",
+    device: str = "cpu",
 ) -> TrainingResult:
     """Train ``model`` in place on ``batches`` with truncated BPTT(k1, k2), gradient clipping and Adam.
+
+    A model whose core is fitted in closed form (the echo state network's
+    ridge-regression readout) is fitted by its own method on the same
+    batches instead; ``learning_rate``, ``k1``, ``k2`` and the backend do not
+    apply to it.
 
     Args:
         model: A model from :func:`turingrnn.models.make_model`.
@@ -307,21 +336,34 @@ def train(
         k2: Steps backpropagated per update, ``>= k1`` (default ``k1``).
         max_grad_norm: Clip each update's gradient to this global norm (``None``: no clipping).
         optimizer: An :class:`Adam` over ``model.params`` to continue with
-            (default: a fresh one).
+            (default: a fresh one; numpy backend only).
         progress: ``True`` for a progress bar on stderr, or a stream to write it to.
         callback: Called with a :class:`TrainingStep` after each batch; return
             ``True`` to stop.
+        backend: ``"numpy"`` (default) or ``"torch"`` (:mod:`turingrnn.torch_backend`).
+        device: The torch device, ``"cpu"`` or ``"cuda"`` (torch backend only).
 
     Raises:
         TrainingDivergedError: A loss or gradient became NaN or infinite (the
             model keeps the parameters from before that update).
         ShapeError: A batch's arrays do not fit the model or each other.
+        BackendError: The torch backend cannot run here.
     """
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
         raise TrainingConfigError(f"steps must be a non-negative int or None, got {steps!r}")
-    if optimizer is None:
+    if backend not in BACKENDS:
+        raise TrainingConfigError(f"unknown backend {backend!r}; backends are: {', '.join(BACKENDS)}")
+    if getattr(model.core, "closed_form", False):
+        from .reservoir import fit_readout
+
+        return fit_readout(model, batches, steps=steps, progress=bool(progress))
+    if not learning_rate > 0:
+        raise TrainingConfigError(f"learning_rate must be positive, got {learning_rate!r}")
+    if backend == "torch" and optimizer is not None:
+        raise TrainingConfigError("an Adam optimizer state can only be continued with the numpy backend")
+    if optimizer is None and backend == "numpy":
         optimizer = Adam(model.params, learning_rate=learning_rate)
-    elif optimizer.params is not model.params:
+    elif optimizer is not None and optimizer.params is not model.params:
         raise TrainingConfigError("the optimizer was made for other parameters than this model's")
     total = steps if steps is not None else (len(batches) if isinstance(batches, Sized) else None)
     bar = None
@@ -331,30 +373,47 @@ def train(
     accuracies: list[float] = []
     norms: list[float] = []
     started = monotonic()
-    record: TrainingStep | None = None
+    records: list[TrainingStep] = []
+
+    def record(index: int, loss: float, accuracy: float, norm: float, updates: int) -> TrainingStep:
+        step = TrainingStep(index, loss, accuracy, norm, updates, monotonic() - started)
+        records.append(step)
+        losses.append(loss)
+        accuracies.append(accuracy)
+        norms.append(norm)
+        return step
+
     stopped = interrupted = False
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            for index, batch in enumerate(islice(batches, steps)):
-                record = _train_batch(model, optimizer, batch, index, k1, k2, max_grad_norm, started)
-                losses.append(record.loss)
-                accuracies.append(record.accuracy)
-                norms.append(record.grad_norm)
-                if bar is not None:
-                    bar(record)
-                if callback is not None and callback(record):
-                    stopped = True
-                    break
-    except KeyboardInterrupt:
-        interrupted = True
-    if bar is not None and record is not None:
-        bar(record, done="interrupted" if interrupted else "stopped" if stopped else "done")
+    if backend == "torch":
+        from .torch_backend import train_torch
+
+        updates, stopped, interrupted = train_torch(
+            model, batches, steps=steps, learning_rate=learning_rate, k1=k1, k2=k2, max_grad_norm=max_grad_norm,
+            device=device, bar=bar, callback=callback, record=record,
+        )  # fmt: skip
+    else:
+        assert optimizer is not None
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                for index, batch in enumerate(islice(batches, steps)):
+                    r = _train_batch(model, optimizer, batch, index, k1, k2, max_grad_norm)
+                    step = record(index, *r, optimizer.t)
+                    if bar is not None:
+                        bar(step)
+                    if callback is not None and callback(step):
+                        stopped = True
+                        break
+        except KeyboardInterrupt:
+            interrupted = True
+        updates = optimizer.t
+    if bar is not None and records:
+        bar(records[-1], done="interrupted" if interrupted else "stopped" if stopped else "done")
     return TrainingResult(
         losses=tuple(losses),
         accuracies=tuple(accuracies),
         grad_norms=tuple(norms),
         steps=len(losses),
-        updates=optimizer.t,
+        updates=updates,
         seconds=monotonic() - started,
         stopped_early=stopped,
         interrupted=interrupted,
@@ -369,8 +428,8 @@ def _train_batch(
     k1: int | None,
     k2: int | None,
     max_grad_norm: float | None,
-    started: float,
-) -> TrainingStep:
+) -> tuple[float, float, float]:
+    """One batch of updates: its loss and accuracy over the scored positions, and the largest gradient norm."""
     if not isinstance(batch, tuple | list) or len(batch) != 3:
         raise ShapeError(f"batch {index} is not an (inputs, targets, mask) triple: {type(batch).__name__}")
     loss_sum = 0.0
@@ -397,11 +456,4 @@ def _train_batch(
         count += r.count
         correct += r.correct
         worst = max(worst, norm)
-    return TrainingStep(
-        step=index,
-        loss=loss_sum / count if count else float("nan"),
-        accuracy=correct / count if count else float("nan"),
-        grad_norm=worst,
-        updates=optimizer.t,
-        seconds=monotonic() - started,
-    )
+    return (loss_sum / count if count else float("nan"), correct / count if count else float("nan"), worst)
