@@ -267,6 +267,8 @@ def train_torch(
             )  # fmt: skip
             if bar is not None:
                 bar(step)
+            if callback is not None:
+                tm.copy_back()  # the callback may read the model
             if callback is not None and callback(step):
                 stopped = True
                 break
