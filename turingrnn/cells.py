@@ -296,7 +296,20 @@ class GatedCore(Core):
         self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Given ``dL/dh`` from above ``(T, B, H)``: ``dL/da`` and ``dL/du``, each ``(T, B, G H)``."""
+        da, du, _ = self._gate_backward_with_start(params, cache, dhs)
+        return da, du
+
+    def _gate_backward_with_start(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray, dfinal: State | None = None
+    ) -> tuple[np.ndarray, np.ndarray, State]:
+        """:meth:`_gate_backward` with ``dL/d(final state)`` (default 0) added in; also returns ``dL/d(start state)``."""
         raise NotImplementedError
+
+    def _final_gradient(self, dfinal: State | None, batch: int) -> State:
+        """``dL/d(final state)`` as fresh arrays in the core's dtype: a copy of ``dfinal``, or zeros."""
+        if dfinal is None:
+            return tuple(np.zeros((batch,) + s, dtype=self.dtype) for s in self.state_shapes())
+        return tuple(np.array(d, dtype=self.dtype) for d in dfinal)
 
 
 class ElmanCore(GatedCore):
@@ -324,19 +337,19 @@ class ElmanCore(GatedCore):
             hs[t] = h
         return hs, {"h": hs, "x": xt, "h0": start[0]}
 
-    def _gate_backward(
-        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _gate_backward_with_start(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray, dfinal: State | None = None
+    ) -> tuple[np.ndarray, np.ndarray, State]:
         hs = cache["h"]
         w_hh = params["weight_hh"]
         # ReLU: h > 0 exactly where the pre-activation is > 0 (PyTorch's derivative at 0 is 0 too).
         slope = (hs > 0).astype(self.dtype) if self.nonlinearity == "relu" else 1 - hs * hs
         dpre = np.empty_like(hs)
-        carry = np.zeros(hs.shape[1:], dtype=self.dtype)
+        (carry,) = self._final_gradient(dfinal, hs.shape[1])
         for t in range(hs.shape[0] - 1, -1, -1):
             dpre[t] = (dhs[t] + carry) * slope[t]
             carry = dpre[t] @ w_hh
-        return dpre, dpre
+        return dpre, dpre, (carry,)
 
 
 class LSTMCore(GatedCore):
@@ -402,15 +415,14 @@ class LSTMCore(GatedCore):
         gate[:, 3 * n :] = sigmoid(z[:, 3 * n :])
         return gate[:, n : 2 * n] * c + gate[:, :n] * gate[:, 2 * n : 3 * n]
 
-    def _gate_backward(
-        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _gate_backward_with_start(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray, dfinal: State | None = None
+    ) -> tuple[np.ndarray, np.ndarray, State]:
         n = self.hidden_size
         w_hh = params["weight_hh"]
         acts, cs, tcs = cache["acts"], cache["c"], cache["tc"]
         dz = np.empty_like(acts)
-        dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
-        dc_next = np.zeros_like(dh_next)
+        dh_next, dc_next = self._final_gradient(dfinal, dhs.shape[1])
         for t in range(dhs.shape[0] - 1, -1, -1):
             o, tc, d = acts[t, :, -n:], tcs[t], dz[t]
             dh = dhs[t] + dh_next
@@ -418,7 +430,7 @@ class LSTMCore(GatedCore):
             dc = dc_next + dh * o * (1 - tc * tc)
             dc_next = self._cell_backward(params, acts[t], cs[t - 1] if t else cache["c0"], dc, d)
             dh_next = d @ w_hh
-        return dz, dz
+        return dz, dz, (dh_next, dc_next)
 
     def _cell_backward(
         self, params: dict[str, np.ndarray], gate: np.ndarray, c_prev: np.ndarray, dc: np.ndarray, d: np.ndarray
@@ -459,15 +471,15 @@ class GRUCore(GatedCore):
             hs[t] = h
         return hs, {"h": hs, "acts": acts, "un": un, "x": xt, "h0": start[0]}
 
-    def _gate_backward(
-        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _gate_backward_with_start(
+        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray, dfinal: State | None = None
+    ) -> tuple[np.ndarray, np.ndarray, State]:
         n = self.hidden_size
         w_hh = params["weight_hh"]
         acts, un, hs = cache["acts"], cache["un"], cache["h"]
         da = np.empty_like(acts)
         du = np.empty_like(acts)
-        dh_next = np.zeros(dhs.shape[1:], dtype=self.dtype)
+        (dh_next,) = self._final_gradient(dfinal, dhs.shape[1])
         for t in range(dhs.shape[0] - 1, -1, -1):
             r, z, cand = acts[t, :, :n], acts[t, :, n : 2 * n], acts[t, :, 2 * n :]
             h_prev = hs[t - 1] if t else cache["h0"]
@@ -479,7 +491,7 @@ class GRUCore(GatedCore):
             du[t, :, : 2 * n] = da[t, :, : 2 * n]
             du[t, :, 2 * n :] = dn * r
             dh_next = dh * z + du[t] @ w_hh
-        return da, du
+        return da, du, (dh_next,)
 
 
 # ---------------------------------------------------------------- the model
