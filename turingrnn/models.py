@@ -25,6 +25,8 @@ import numpy as np
 
 from .cells import Core, ElmanCore, GRUCore, LSTMCore, SequenceModel
 from .errors import TrainingConfigError, UnknownCellError
+from .reservoir import EchoStateCore
+from .window import TimeDelayCore
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,17 @@ register(ModelSpec(
 ))
 register(ModelSpec("lstm", LSTMCore, {"forget_bias": 0.0}, "LSTM (torch.nn.LSTM)"))
 register(ModelSpec("gru", GRUCore, {}, "GRU, reset gate after the hidden matmul (torch.nn.GRU)"))  # fmt: skip
+register(ModelSpec(
+    "esn", EchoStateCore,
+    {"spectral_radius": 0.9, "input_scaling": 1.0, "bias_scaling": 0.0, "leak_rate": 1.0, "density": 1.0,
+     "reservoir_seed": 0},
+    "echo state network: fixed random leaky tanh reservoir, ridge-regression readout (Jaeger 2001)",
+    stackable=False,
+))
+register(ModelSpec(
+    "tdnn", TimeDelayCore, {"window": 8, "nonlinearity": "tanh"},
+    "time-delay window model: one hidden layer over the last `window` inputs, no recurrence",
+))
 
 CELLS = MODELS
 """Another name for :data:`MODELS` (the earlier name, kept for the cells' docs)."""
