@@ -356,7 +356,7 @@ def train(
     if getattr(model.core, "closed_form", False):
         from .reservoir import fit_readout
 
-        return fit_readout(model, batches, steps=steps, progress=bool(progress))
+        return fit_readout(model, batches, steps=steps, progress=progress, callback=callback)
     if not learning_rate > 0:
         raise TrainingConfigError(f"learning_rate must be positive, got {learning_rate!r}")
     if backend == "torch" and optimizer is not None:
