@@ -1,31 +1,26 @@
-"""Compiled networks against trained gated RNNs on the Delétang et al. (ICLR 2023) tasks.
+"""Compiled networks against trained recurrent networks on the Delétang et al. (ICLR 2023) tasks.
 
 Usage:
-    python experiments/compiled_vs_trained.py --tier quick|standard|full [--tasks parity,anbn]
-        [--cells lstm,gru] [--extra-steps compiled|0|N] [--workers 2] [--seed 0]
+    python experiments/compiled_vs_trained.py --tier control|quick|standard|full [--tasks parity,anbn]
+        [--models lstm,gru] [--steps N] [--workers 2] [--seed 0] [--backend numpy|torch]
         [--out experiments/results/compiled_vs_trained] [--figures docs/figures] [--report-only]
 
-Protocol (Delétang et al. 2023): each cell is trained on lengths 1-40 (one random length per
-batch) and tested on lengths 41-500. The trained models read one-hot symbols, then blank
-symbols: ``extra`` blank "computation" steps, then one blank step per output label, where they
-must emit the label (the loss and the accuracy count only those positions, via the mask). For
-per-position tasks the label is emitted at each input symbol, or at the last of the ``extra``
-blanks that follow each symbol. ``--extra-steps compiled`` offers the trained models the ticks
-the compiled network spends after its input (``ticks_per_symbol(task).extra(example)``), or
-``ticks_per_step - 1`` blanks after each symbol for per-position tasks; an integer offers that
-many.
+The protocol is :mod:`turingrnn.protocol`: train on lengths 1-40 (one random length per batch),
+test on lengths 41-500, the same test examples for every model (``n_test`` per evaluated length,
+``numpy.random.default_rng([seed, length])``). Each trained job records its score on the test
+lengths (per-token accuracy averaged over the evaluated lengths >= 41), its score on the training
+lengths (the same over the evaluated lengths <= 40: how well it fits), the sequence accuracy per
+length, the horizon, and a learning curve. The compiled networks (engines exact, float64, float32,
+through ``run_compiled``) answer the same examples.
 
-The compiled networks (engines exact, float64, float32, through ``run_compiled``) and every
-trained model answer the same test examples: ``n_test`` examples per evaluated length, drawn
-with ``numpy.random.default_rng([seed, length])``. Metrics (``turingrnn.tasks.score``): the
-score (per-token accuracy averaged over the test lengths >= 41), sequence accuracy per length,
-and the horizon (largest evaluated length up to which every evaluated length, the short ones
-included, has sequence accuracy >= 99%).
+Tiers (``TIERS``): ``control`` reproduces the control of Delétang et al. (the four regular tasks,
+where their RNN and LSTM reach 100); ``quick`` and ``standard`` run every model on every task;
+``full`` is the paper's scale (not runnable on one machine).
 
-Each finished (task, cell, seed, learning rate) job, and each task's compiled job, is one JSON
+Each finished (task, model, seed, learning rate) job, and each task's compiled job, is one JSON
 file under ``<out>/<tier>/<task>/``; a job whose file exists is not run again. A NaN or infinite
 loss stops that job and records the message instead of numbers. At the end the script writes
-``<out>/<tier>/summary.json``, ``<out>/<tier>/table.md`` and ``<figures>/compiled_vs_trained_<tier>.png``.
+``<out>/<tier>/summary.json``, ``<out>/<tier>/table.md`` and figures under ``<figures>``.
 """
 
 from __future__ import annotations
@@ -35,44 +30,91 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from dataclasses import asdict, dataclass, replace  # noqa: E402
+from dataclasses import asdict, dataclass, field, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import turingrnn as tr  # noqa: E402
-from turingrnn.models import CELLS, make_model  # noqa: E402
+from turingrnn.checkpoint import git_commit  # noqa: E402
 from turingrnn.errors import TrainingDivergedError, UnknownCellError  # noqa: E402
-from turingrnn.tasks import (  # noqa: E402
-    ENGINES,
-    TASKS,
-    TRAIN_LENGTHS,
-    Task,
-    TaskExample,
-    get_task,
-    run_compiled,
-    score,
-    ticks_per_symbol,
+from turingrnn.protocol import (  # noqa: E402
+    FIRST_TEST_LENGTH,
+    TEST_EVAL_LENGTHS,
+    TRAIN_EVAL_LENGTHS,
+    evaluate_on_task,
+    evaluation_sets,
+    model_for_task,
+    predict,
+    sampling_noise,
+    summarize,
+    train_on_task,
 )
-from turingrnn.training import train  # noqa: E402
+from turingrnn.tasks import ENGINES, TASKS, Task, get_task, run_compiled, ticks_per_symbol  # noqa: E402
 
-SCHEMA = 1
+SCHEMA = 2
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "experiments/results/compiled_vs_trained"
 DEFAULT_FIGURES = ROOT / "docs/figures"
-OPTIONAL_TASKS = ("anbncn", "dyck2")
-DEFAULT_TASKS = tuple(t for t in TASKS if t not in OPTIONAL_TASKS)
-DEFAULT_CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")
-FIRST_TEST_LENGTH = 41
+REGULAR = ("parity", "even_pairs", "cycle_navigation", "modular_arithmetic")
+TRANSDUCTION = ("reverse_string", "duplicate_string", "binary_addition")
 SHORT_LENGTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 40)
+CURVE_LENGTHS = (40, 100, 500)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One trained model of the comparison: a registered cell, its layers, direction and options.
+
+    Attributes:
+        name: The column name (``lstm``, ``lstm_x2``, ``bi_lstm``, ...).
+        cell: The registry name of :func:`turingrnn.models.make_model`.
+        layers: Stacked layers.
+        bidirectional: Reads the input from both ends (only tasks answered after the whole input).
+        options: Cell options.
+        tasks: ``"all"``, ``"after_input"`` (final and sequence tasks) or ``"transduction"``.
+    """
+
+    name: str
+    cell: str
+    layers: int = 1
+    bidirectional: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    tasks: str = "all"
+
+    def applies(self, task: Task) -> bool:
+        """Whether this model runs on ``task``."""
+        if self.tasks == "after_input":
+            return task.output_mode != "per_position"
+        if self.tasks == "transduction":
+            return task.name in TRANSDUCTION
+        return True
+
+
+CLASSIC = ("elman_tanh", "elman_relu", "lstm", "gru")
+RECURRENT = CLASSIC + ("peephole_lstm", "cifg_lstm", "clockwork_rnn", "dense_clockwork_rnn")
+MEMORY = ("stack_rnn", "tape_rnn")
+OTHER = ("esn", "tdnn")
+
+
+def _variants() -> dict[str, Variant]:
+    out = {c: Variant(c, c) for c in RECURRENT + MEMORY + OTHER}
+    out.update({f"{c}_x2": Variant(f"{c}_x2", c, layers=2) for c in RECURRENT})
+    out.update({f"bi_{c}": Variant(f"bi_{c}", c, bidirectional=True, tasks="after_input") for c in ("lstm", "gru")})
+    out["encoder_decoder"] = Variant("encoder_decoder", "encoder_decoder", tasks="transduction")
+    return out
+
+
+VARIANTS = _variants()
+"""Every trained model the comparison knows, by column name."""
 
 
 @dataclass(frozen=True)
@@ -80,14 +122,21 @@ class Tier:
     """One size of the experiment.
 
     Attributes:
-        hidden: Hidden units of every cell.
-        seeds: How many training seeds per (task, cell, learning rate).
+        hidden: Hidden units of every model.
+        seeds: Training seeds per (task, model, learning rate).
         learning_rates: Adam step sizes, each trained separately.
         steps: Training batches per job.
         batch: Examples per training batch.
         lengths: The evaluated lengths; those >= 41 are the test lengths of the score.
         n_test: Test examples per evaluated length.
-        extra_steps: ``"compiled"`` or a number of blank steps (see the module docstring).
+        tasks: The tasks run by default.
+        models: The variants run by default (keys of :data:`VARIANTS`).
+        readout: ``linear`` or ``relu`` (Delétang et al.: ``Linear(ReLU(h))``).
+        forget_bias: Added to the LSTMs' forget-gate bias (Haiku's LSTM adds 1).
+        dtype: The models' float type.
+        backend: ``numpy`` or ``torch`` (the torch backend when installed, else numpy).
+        extra_steps: Blank computation steps offered after the input (see turingrnn.protocol).
+        curve_every: Record the learning curve every this many batches (0: never).
     """
 
     hidden: int
@@ -97,89 +146,45 @@ class Tier:
     batch: int
     lengths: tuple[int, ...]
     n_test: int
+    tasks: tuple[str, ...]
+    models: tuple[str, ...]
+    readout: str = "relu"
+    forget_bias: float = 1.0
+    dtype: str = "float32"
+    backend: str = "numpy"
     extra_steps: str = "0"
+    curve_every: int = 0
 
 
+ALL_MODELS = tuple(VARIANTS)
 TIERS = {
+    "control": Tier(
+        hidden=64, seeds=3, learning_rates=(1e-3,), steps=20_000, batch=128,
+        lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=REGULAR, models=CLASSIC,
+        backend="torch", curve_every=1000,
+    ),
     "quick": Tier(
         hidden=32, seeds=1, learning_rates=(1e-3,), steps=1000, batch=32,
-        lengths=SHORT_LENGTHS + (41, 60, 100, 200), n_test=16,
+        lengths=SHORT_LENGTHS + (41, 60, 100, 200), n_test=16, tasks=tuple(TASKS), models=ALL_MODELS,
     ),
     "standard": Tier(
         hidden=64, seeds=3, learning_rates=(1e-3,), steps=3000, batch=32,
-        lengths=SHORT_LENGTHS + (41, 60, 100, 200, 500), n_test=32,
+        lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=tuple(TASKS), models=ALL_MODELS,
+        curve_every=500,
     ),
     "full": Tier(
-        hidden=256, seeds=10, learning_rates=(1e-3, 3e-4, 1e-4), steps=1_000_000, batch=128,
-        lengths=SHORT_LENGTHS + tuple(range(41, 501)), n_test=100,
+        hidden=256, seeds=10, learning_rates=(1e-4, 3e-4, 5e-4), steps=1_000_000, batch=128,
+        lengths=SHORT_LENGTHS + tuple(range(41, 501)), n_test=128, tasks=tuple(TASKS), models=ALL_MODELS,
+        backend="torch",
     ),
 }  # fmt: skip
 
 
-# --------------------------------------------------------------------- encoding
-
-
-def blank_steps(task: Task, extra: str, example: TaskExample) -> int:
-    """The blank steps offered after the input (final, sequence) or after each symbol (per position)."""
-    if extra != "compiled":
-        return int(extra)
-    ticks = ticks_per_symbol(task)
-    if task.output_mode == "per_position":
-        return ticks.ticks_per_step - 1
-    return ticks.extra(example)
-
-
-def encode(task: Task, examples: Sequence[TaskExample], extra: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One-hot inputs (the last column is the blank), targets and the mask of the output positions."""
-    symbols = {s: i for i, s in enumerate(task.input_alphabet)}
-    labels = {s: i for i, s in enumerate(task.output_alphabet)}
-    blank = len(symbols)
-    rows: list[tuple[list[int], list[int]]] = []  # (input ids, output positions)
-    for ex in examples:
-        e = blank_steps(task, extra, ex)
-        ids = [symbols[s] for s in ex.input]
-        if task.output_mode == "per_position":
-            seq = [i for s in ids for i in [s] + [blank] * e]
-            outputs = [(k + 1) * (e + 1) - 1 for k in range(len(ids))]
-        else:
-            seq = ids + [blank] * (e + len(ex.target))
-            outputs = list(range(len(ids) + e, len(seq)))
-        rows.append((seq, outputs))
-    steps = max(len(seq) for seq, _ in rows)
-    inputs = np.zeros((len(rows), steps, blank + 1))
-    targets = np.zeros((len(rows), steps), dtype=np.int64)
-    mask = np.zeros((len(rows), steps), dtype=bool)
-    for b, ((seq, outputs), ex) in enumerate(zip(rows, examples, strict=True)):
-        padded = seq + [blank] * (steps - len(seq))
-        inputs[b, np.arange(steps), padded] = 1.0
-        targets[b, outputs] = [labels[t] for t in ex.target]
-        mask[b, outputs] = True
-    return inputs, targets, mask
-
-
-def training_batches(task: Task, tier: Tier, rng: np.random.Generator):  # type: ignore[no-untyped-def]
-    """Endless batches, each of one length drawn uniformly from the training lengths 1-40."""
-    while True:
-        length = int(rng.integers(TRAIN_LENGTHS.start, TRAIN_LENGTHS.stop))
-        yield encode(task, task.sample(length, tier.batch, rng), tier.extra_steps)
-
-
-def test_sets(task: Task, tier: Tier, seed: int) -> dict[int, list[TaskExample]]:
-    """The same test examples for every model: ``default_rng([seed, length])`` per length."""
-    return {n: task.sample(n, tier.n_test, np.random.default_rng([seed, n])) for n in tier.lengths}
-
-
-def summarize(task: Task, tier: Tier, answers: dict[int, list[Any]], tests: dict[int, list[TaskExample]]) -> dict:
-    """Score over the test lengths, accuracies per length, horizon over all evaluated lengths."""
-    pairs = {n: [(a, ex.target) for a, ex in zip(answers[n], tests[n], strict=True)] for n in tests}
-    everything = score(pairs)
-    tested = score({n: p for n, p in pairs.items() if n >= FIRST_TEST_LENGTH} or pairs)
-    return {
-        "score": tested["score"],
-        "horizon": everything["horizon"],
-        "per_token_accuracy": {str(n): a for n, a in everything["per_token_accuracy"].items()},  # type: ignore[attr-defined]
-        "sequence_accuracy": {str(n): a for n, a in everything["sequence_accuracy"].items()},  # type: ignore[attr-defined]
-    }
+def backend_for(tier: Tier) -> str:
+    """The tier's backend, or numpy when torch is not installed."""
+    if tier.backend == "torch" and importlib.util.find_spec("torch") is None:
+        return "numpy"
+    return tier.backend
 
 
 # --------------------------------------------------------------------- jobs
@@ -193,19 +198,8 @@ def job_path(out: Path, job: dict) -> Path:
     return out / job["task"] / name
 
 
-def git_state() -> dict[str, object]:
-    """The commit the package was run at, and whether ``turingrnn/`` had uncommitted changes."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "turingrnn"], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return {"git_commit": None}
-    return {"git_commit": commit.stdout.strip(), "turingrnn_modified": bool(status.stdout.strip())}
-
-
 def header(job: dict, tier: Tier, seed: int) -> dict:
+    source = git_commit(ROOT)
     return {
         "schema": SCHEMA,
         **job,
@@ -214,7 +208,8 @@ def header(job: dict, tier: Tier, seed: int) -> dict:
             "turingrnn": tr.__version__,
             "numpy": np.__version__,
             "python": platform.python_version(),
-            **git_state(),
+            "git_commit": source["commit"],
+            "turingrnn_modified": source["modified"],
         },
         "ticks_per_step": ticks_per_symbol(get_task(job["task"])).ticks_per_step,
     }
@@ -223,7 +218,7 @@ def header(job: dict, tier: Tier, seed: int) -> dict:
 def run_compiled_job(job: dict, tier: Tier, seed: int) -> dict:
     """The task's compact preloaded network on every test example, in each engine."""
     task = get_task(job["task"])
-    tests = test_sets(task, tier, seed)
+    tests = evaluation_sets(task, tier.lengths, tier.n_test, seed)
     result = header(job, tier, seed)
     ticks = ticks_per_symbol(task)
     result["ticks_per_symbol"] = {
@@ -233,40 +228,64 @@ def run_compiled_job(job: dict, tier: Tier, seed: int) -> dict:
     for engine in ENGINES:
         started = time.monotonic()
         answers = {n: run_compiled(task, exs, engine=engine) for n, exs in tests.items()}
-        result["engines"][engine] = {**summarize(task, tier, answers, tests), "seconds": time.monotonic() - started}
+        result["engines"][engine] = {**summarize(answers, tests), "seconds": time.monotonic() - started}
     result["status"] = "ok"
     return result
 
 
-def predict(task: Task, model: Any, examples: list[TaskExample], extra: str, chunk: int = 64) -> list[tuple[str, ...]]:
-    """The labels a trained model emits at the output positions."""
-    answers: list[tuple[str, ...]] = []
-    for i in range(0, len(examples), chunk):
-        part = examples[i : i + chunk]
-        inputs, _, mask = encode(task, part, extra)
-        classes = model.predict(inputs)
-        answers += [tuple(task.output_alphabet[c] for c in classes[b][mask[b]]) for b in range(len(part))]
-    return answers
+def build_model(job: dict, tier: Tier) -> Any:
+    """The job's fresh model."""
+    task, variant = get_task(job["task"]), VARIANTS[job["model"]]
+    options = dict(variant.options)
+    if variant.cell in ("lstm", "peephole_lstm", "cifg_lstm") and tier.forget_bias:
+        options.setdefault("forget_bias", tier.forget_bias)
+    return model_for_task(
+        task, variant.cell, tier.hidden, seed=job["seed"], dtype=tier.dtype, readout=tier.readout,
+        layers=variant.layers, bidirectional=variant.bidirectional, **options,
+    )  # fmt: skip
+
+
+def curve_recorder(task: Task, model: Any, tier: Tier, curve: list[dict]) -> Any:
+    """A training callback that records the recent training accuracy and the accuracy at a few lengths."""
+    probes = evaluation_sets(task, CURVE_LENGTHS, 64, 10_000)
+    recent: list[float] = []
+
+    def callback(step: Any) -> None:
+        recent.append(step.accuracy)
+        if (step.step + 1) % tier.curve_every:
+            return
+        point: dict[str, Any] = {"step": step.step + 1, "seconds": step.seconds, "loss": step.loss,
+                                 "train_accuracy": float(np.nanmean(recent[-tier.curve_every:]))}  # fmt: skip
+        answers = {n: predict(task, model, exs) for n, exs in probes.items()}
+        point["per_token_accuracy"] = summarize(answers, probes)["per_token_accuracy"]
+        curve.append(point)
+
+    return callback
 
 
 def run_trained_job(job: dict, tier: Tier, seed: int, progress: bool = True) -> dict:
-    """Train one cell on one task with one seed and learning rate, then test it."""
+    """Train one model on one task with one seed and learning rate, then test it."""
     task = get_task(job["task"])
     result = header(job, tier, seed)
-    model = make_model(
-        job["model"], len(task.input_alphabet) + 1, tier.hidden, len(task.output_alphabet), seed=job["seed"]
-    )
-    batches = training_batches(task, tier, np.random.default_rng([job["seed"], 1]))
+    model = build_model(job, tier)
+    backend = backend_for(tier)
+    result["backend"] = backend
+    result["parameters"] = model.parameter_count
     if progress:
         print(f"training {job['task']} {job['model']} seed {job['seed']} lr {job['learning_rate']:g}", file=sys.stderr)
+    curve: list[dict] = []
+    callback = curve_recorder(task, model, tier, curve) if tier.curve_every else None
     started = time.monotonic()
     try:
-        history = train(model, batches, steps=tier.steps, learning_rate=job["learning_rate"], progress=progress)
+        history = train_on_task(
+            task, model, steps=tier.steps, batch=tier.batch, learning_rate=job["learning_rate"], seed=job["seed"],
+            backend=backend, progress=progress, callback=callback,
+        )  # fmt: skip
     except TrainingDivergedError as e:
         result.update(
             status="diverged",
             message=str(e),
-            train={"seconds": time.monotonic() - started, "diverged_at_batch": e.step},
+            train={"seconds": time.monotonic() - started, "diverged_at_batch": e.step, "curve": curve},
         )
         return result
     chunks = np.array_split(np.array(history.losses), min(20, max(1, history.steps)))
@@ -274,12 +293,15 @@ def run_trained_job(job: dict, tier: Tier, seed: int, progress: bool = True) -> 
         "steps": history.steps,
         "seconds": history.seconds,
         "loss_curve": [float(c.mean()) for c in chunks if len(c)],
-        "final_accuracy": float(np.mean(history.accuracies[-50:])),
+        "final_accuracy": float(np.nanmean(history.accuracies[-50:])) if history.accuracies else None,
+        "curve": curve,
     }
-    tests = test_sets(task, tier, seed)
     started = time.monotonic()
-    answers = {n: predict(task, model, exs, tier.extra_steps) for n, exs in tests.items()}
-    result["eval"] = {**summarize(task, tier, answers, tests), "seconds": time.monotonic() - started}
+    result["eval"] = {**evaluate_on_task(task, model, tier.lengths, tier.n_test, seed).summary,
+                      "seconds": time.monotonic() - started}  # fmt: skip
+    if VARIANTS[job["model"]].cell == "encoder_decoder":
+        result["eval_teacher_forced"] = evaluate_on_task(task, model, tier.lengths, tier.n_test, seed,
+                                                         teacher=True).summary  # fmt: skip
     result["status"] = "ok"
     return result
 
@@ -287,12 +309,14 @@ def run_trained_job(job: dict, tier: Tier, seed: int, progress: bool = True) -> 
 def run_job(args: tuple[dict, Tier, int, Path, bool]) -> tuple[str, str]:
     """Run one job and write its JSON (atomically); return its path and status."""
     job, tier, seed, out, progress = args
+    if backend_for(tier) == "torch":
+        import torch
+
+        torch.set_num_threads(1)
     path = job_path(out, job)
     started = time.monotonic()
-    if job["model"] == "compiled":
-        result = run_compiled_job(job, tier, seed)
-    else:
-        result = run_trained_job(job, tier, seed, progress)
+    result = run_compiled_job(job, tier, seed) if job["model"] == "compiled" else run_trained_job(
+        job, tier, seed, progress)  # fmt: skip
     result["seconds"] = time.monotonic() - started
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -301,14 +325,16 @@ def run_job(args: tuple[dict, Tier, int, Path, bool]) -> tuple[str, str]:
     return str(path), result["status"]
 
 
-def make_jobs(tasks: Sequence[str], cells: Sequence[str], tier: Tier, seed: int) -> list[dict]:
-    """The compiled job of each task, then every (task, cell, seed, learning rate)."""
+def make_jobs(tasks: Sequence[str], models: Sequence[str], tier: Tier, seed: int) -> list[dict]:
+    """The compiled job of each task, then every (task, model, seed, learning rate) that applies."""
     jobs: list[dict] = [{"task": t, "model": "compiled"} for t in tasks]
     for t in tasks:
-        for c in cells:
+        for m in models:
+            if not VARIANTS[m].applies(get_task(t)):
+                continue
             for lr in tier.learning_rates:
                 jobs += [
-                    {"task": t, "model": c, "seed": seed + k, "learning_rate": lr, "extra_steps": tier.extra_steps}
+                    {"task": t, "model": m, "seed": seed + k, "learning_rate": lr, "extra_steps": tier.extra_steps}
                     for k in range(tier.seeds)
                 ]
     return jobs
@@ -336,60 +362,81 @@ def load_results(out: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(out.glob("*/*.json"))]
 
 
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"max": float(np.max(values)), "median": float(np.median(values)), "min": float(np.min(values))}
+
+
 def aggregate(results: list[dict]) -> dict:
-    """Per task and model: max and median over seeds and learning rates of score and horizon, and the curves."""
+    """Per task and model: median, max and min over seeds and learning rates, and the median curves."""
     table: dict[str, dict[str, dict]] = {}
     for r in results:
         models = table.setdefault(r["task"], {})
         if r["model"] == "compiled":
             for engine, e in r["engines"].items():
                 models[f"compiled {engine}"] = {
-                    "runs": 1, "diverged": 0, "score": {"max": e["score"], "median": e["score"]},
-                    "horizon": {"max": e["horizon"], "median": e["horizon"]},
+                    "runs": 1, "diverged": 0, "score": _spread([e["score"]]), "horizon": _spread([e["horizon"]]),
+                    "train_score": _spread([e["train_score"]]) if e.get("train_score") is not None else None,
                     "sequence_accuracy": e["sequence_accuracy"], "per_token_accuracy": e["per_token_accuracy"],
                 }  # fmt: skip
             continue
-        entry = models.setdefault(r["model"], {"runs": 0, "diverged": 0, "_ok": []})
+        entry = models.setdefault(r["model"], {"runs": 0, "diverged": 0, "_ok": [], "_teacher": []})
         entry["runs"] += 1
         if r["status"] == "ok":
             entry["_ok"].append(r["eval"])
+            if "eval_teacher_forced" in r:
+                entry["_teacher"].append(r["eval_teacher_forced"])
         else:
             entry["diverged"] += 1
     for models in table.values():
         for entry in models.values():
             ok = entry.pop("_ok", None)
+            teacher = entry.pop("_teacher", None)
             if ok is None:
                 continue
             if not ok:
-                entry.update(score=None, horizon=None)
+                entry.update(score=None, horizon=None, train_score=None)
                 continue
-            for key in ("score", "horizon"):
-                values = [e[key] for e in ok]
-                entry[key] = {"max": float(np.max(values)), "median": float(np.median(values))}
+            for key in ("score", "horizon", "train_score"):
+                values = [e[key] for e in ok if e.get(key) is not None]
+                entry[key] = _spread(values) if values else None
             for key in ("sequence_accuracy", "per_token_accuracy"):
                 entry[key] = {n: float(np.median([e[key][n] for e in ok])) for n in ok[0][key]}
+            if teacher:
+                entry["teacher_forced_score"] = _spread([e["score"] for e in teacher])
     return table
 
 
-def markdown_table(table: dict) -> str:
-    models = [*(m for m in DEFAULT_CELLS if any(m in t for t in table.values())), *(f"compiled {e}" for e in ENGINES)]
+def _columns(table: dict) -> list[str]:
+    present = {m for t in table.values() for m in t}
+    return [m for m in VARIANTS if m in present] + [f"compiled {e}" for e in ENGINES if f"compiled {e}" in present]
+
+
+def _cell(e: dict | None, key: str) -> str:
+    if e is None:
+        return "—"
+    if e["score"] is None:
+        return f"diverged ({e['diverged']}/{e['runs']})"
+    s = e[key]
+    if key == "horizon":
+        return f"{s['median']:.0f} ({s['max']:.0f})"
+    train = e.get("train_score")
+    text = f"{100 * s['median']:.0f} ({100 * s['max']:.0f})"
+    if train is not None:
+        text += f" [{100 * train['median']:.0f}]"
+    if e.get("diverged"):
+        text += f" {e['diverged']}/{e['runs']} div."
+    return text
+
+
+def markdown_table(table: dict, key: str = "score") -> str:
+    """One row per model, one column per task: ``median (max) [train median]`` of the score, or the horizon."""
+    tasks = [t for t in TASKS if t in table]
     lines = [
-        "| task | " + " | ".join(models) + " |",
-        "|---|" + "---:|" * len(models),
+        "| model | " + " | ".join(f"`{t}` ({get_task(t).chomsky})" for t in tasks) + " |",
+        "|---|" + "---:|" * len(tasks),
     ]
-    for task in [t for t in TASKS if t in table]:
-        cells = []
-        for m in models:
-            e = table[task].get(m)
-            if e is None or e["score"] is None:
-                cells.append("—" if e is None else f"diverged ({e['diverged']}/{e['runs']})")
-                continue
-            s, h = e["score"], e["horizon"]
-            text = f"{100 * s['median']:.0f} ({100 * s['max']:.0f}) / {h['median']:.0f} ({h['max']:.0f})"
-            if e.get("diverged"):
-                text += f" [{e['diverged']}/{e['runs']} diverged]"
-            cells.append(text)
-        lines.append(f"| `{task}` ({get_task(task).chomsky}) | " + " | ".join(cells) + " |")
+    for m in _columns(table):
+        lines.append(f"| `{m}` | " + " | ".join(_cell(table[t].get(m), key) for t in tasks) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -423,22 +470,25 @@ def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy")
     tasks = [t for t in TASKS if t in table]
     cols = min(4, len(tasks))
     rows = (len(tasks) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False, sharey=True)
+    models = _columns(table)
+    cmap = plt.get_cmap("tab20")
     styles: dict[str, dict[str, Any]] = {
         "compiled exact": dict(color="black", lw=2.5, ls="-"),
         "compiled float64": dict(color="tab:purple", lw=2, ls="--"),
         "compiled float32": dict(color="tab:pink", lw=2, ls=":"),
     }
-    for model, color in zip(DEFAULT_CELLS, ("tab:orange", "tab:blue", "tab:red", "tab:green"), strict=True):
-        styles[model] = dict(color=color, lw=1.3, ls="-")
+    trained = [m for m in models if not m.startswith("compiled")]
+    for k, m in enumerate(trained):
+        styles[m] = dict(color=cmap(k % 20), lw=1.2, ls="-" if k < 20 else "--")
     for ax, task in zip(axes.flat, tasks, strict=False):
-        for model in styles:
+        for model in models:
             entry = table[task].get(model)
             if entry is None or entry.get(metric) is None:
                 continue
             acc = entry[metric]
             lengths = sorted(acc, key=int)
-            ax.plot([int(n) for n in lengths], [acc[n] for n in lengths], marker=".", label=model,
+            ax.plot([int(n) for n in lengths], [acc[n] for n in lengths], marker=".", ms=3, label=model,
                     **styles[model])  # fmt: skip
         ax.axvline(40.5, color="gray", lw=0.8)
         ax.set_xscale("log")
@@ -449,50 +499,105 @@ def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy")
         ax.set_ylabel(metric.replace("_", " "))
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+    handles, labels = {}, {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+            labels[lab] = lab
+    fig.legend(list(handles.values()), list(labels), loc="lower center", ncol=min(8, len(labels)), fontsize=7)
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    legend_rows = (len(labels) + 7) // 8
+    fig.tight_layout(rect=(0, 0.03 + 0.03 * legend_rows, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+def plot_curves(results: list[dict], path: Path, title: str) -> None:
+    """Learning curves: training accuracy and the accuracy at lengths 40, 100 and 500, every seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in results if r["model"] != "compiled" and r.get("train", {}).get("curve")]
+    if not runs:
+        return
+    tasks = [t for t in TASKS if any(r["task"] == t for r in runs)]
+    models = [m for m in VARIANTS if any(r["model"] == m for r in runs)]
+    fig, axes = plt.subplots(len(models), len(tasks), figsize=(3.6 * len(tasks), 2.6 * len(models)),
+                             squeeze=False, sharex=True, sharey=True)  # fmt: skip
+    colors = {"train": "gray", "40": "tab:blue", "100": "tab:orange", "500": "tab:red"}
+    for i, m in enumerate(models):
+        for j, t in enumerate(tasks):
+            ax = axes[i, j]
+            for r in (r for r in runs if r["model"] == m and r["task"] == t):
+                steps = [p["step"] for p in r["train"]["curve"]]
+                ax.plot(steps, [p["train_accuracy"] for p in r["train"]["curve"]], color=colors["train"], lw=0.8)
+                for n in ("40", "100", "500"):
+                    ax.plot(steps, [p["per_token_accuracy"][n] for p in r["train"]["curve"]], color=colors[n], lw=0.9)
+            ax.set_ylim(-0.03, 1.03)
+            if i == 0:
+                ax.set_title(t, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(m, fontsize=9)
+            if i == len(models) - 1:
+                ax.set_xlabel("batches")
+    handles = [plt.Line2D([], [], color=c, label=("training batches" if k == "train" else f"length {k}"))
+               for k, c in colors.items()]  # fmt: skip
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def report(out: Path, figures: Path | None, tier_name: str) -> dict:
-    """Aggregate the result files of ``out``: summary.json, table.md and (with ``figures``) the plot."""
+    """Aggregate the result files of ``out``: summary.json, table.md and (with ``figures``) the plots."""
     results = load_results(out)
     table = aggregate(results)
+    tier = TIERS.get(tier_name)
     (out / "summary.json").write_text(json.dumps(table, indent=1) + "\n")
-    (out / "table.md").write_text(markdown_table(table) + "\n" + ticks_table(results))
+    noise = ""
+    if tier is not None:
+        tests = [n for n in tier.lengths if n >= FIRST_TEST_LENGTH]
+        noise = (f"Sampling noise of a score: at most {100 * sampling_noise(tier.n_test, len(tests)):.1f} points "
+                 f"(standard error; {tier.n_test} examples at each of {len(tests)} test lengths).\n\n")  # fmt: skip
+    (out / "table.md").write_text(
+        "Score in % over the test lengths (median over seeds, max in brackets) [median score on the training "
+        "lengths]:\n\n" + markdown_table(table) + "\n" + noise + "Horizon (median (max)):\n\n"
+        + markdown_table(table, "horizon") + "\n" + ticks_table(results)
+    )  # fmt: skip
     if figures is not None:
         for metric, suffix in (("sequence_accuracy", ""), ("per_token_accuracy", "_per_token")):
             title = f"tier {tier_name}: {metric.replace('_', ' ')} by length (trained: median over seeds, lengths 1-40)"
             plot(table, figures / f"compiled_vs_trained_{tier_name}{suffix}.png", title, metric)
+        plot_curves(results, figures / f"learning_curves_{tier_name}.png",
+                    f"tier {tier_name}: per-token accuracy during training (every seed)")  # fmt: skip
     return table
 
 
 # --------------------------------------------------------------------- main
 
 
-def parse_names(text: str | None, default: Sequence[str], valid: Sequence[str], kind: str) -> list[str]:
+def parse_names(text: str | None, default: Sequence[str], kind: str) -> list[str]:
     names = list(default) if not text else [n.strip() for n in text.split(",") if n.strip()]
-    if kind == "task":
-        for n in names:
+    for n in names:
+        if kind == "task":
             get_task(n)  # raises UnknownTaskError listing the tasks
-    else:
-        bad = [n for n in names if n not in valid]
-        if bad:
-            raise UnknownCellError(f"unknown cell {bad[0]!r}; cells are: {', '.join(valid)}")
+        elif n not in VARIANTS:
+            raise UnknownCellError(f"unknown model {n!r}; models are: {', '.join(VARIANTS)}")
     return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tier", choices=sorted(TIERS), default="quick")
-    parser.add_argument("--tasks", help=f"comma-separated (default: {','.join(DEFAULT_TASKS)})")
-    parser.add_argument("--cells", help=f"comma-separated (default: {','.join(DEFAULT_CELLS)})")
-    parser.add_argument("--extra-steps", help="compiled, 0 or N blank steps (default: the tier's)")
+    parser.add_argument("--tasks", help="comma-separated (default: the tier's)")
+    parser.add_argument("--models", help="comma-separated (default: the tier's)")
     parser.add_argument("--steps", type=int, help="training batches per job (default: the tier's)")
+    parser.add_argument("--backend", choices=("numpy", "torch"), help="training backend (default: the tier's)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="test-set seed and first training seed")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results root; the tier is a subfolder")
@@ -503,18 +608,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tier = TIERS[args.tier]
-    if args.extra_steps is not None:
-        if args.extra_steps != "compiled" and not args.extra_steps.isdigit():
-            parser.error(f"--extra-steps must be compiled or a non-negative integer, got {args.extra_steps!r}")
-        tier = replace(tier, extra_steps=args.extra_steps)
     if args.steps is not None:
         tier = replace(tier, steps=args.steps)
-    tasks = parse_names(args.tasks, DEFAULT_TASKS, list(TASKS), "task")
-    cells = parse_names(args.cells, DEFAULT_CELLS, list(CELLS), "cell")
+    if args.backend is not None:
+        tier = replace(tier, backend=args.backend)
+    tasks = parse_names(args.tasks, tier.tasks, "task")
+    models = parse_names(args.models, tier.models, "model")
     out = args.out / args.tier
     if not args.report_only:
         started = time.monotonic()
-        run_all(make_jobs(tasks, cells, tier, args.seed), tier, args.seed, out, args.workers, not args.no_progress)
+        run_all(make_jobs(tasks, models, tier, args.seed), tier, args.seed, out, args.workers, not args.no_progress)
         print(f"jobs done in {time.monotonic() - started:.0f} s", file=sys.stderr)
     table = report(out, None if args.no_plot else args.figures, args.tier)
     print(markdown_table(table))

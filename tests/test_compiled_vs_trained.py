@@ -7,11 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from turingrnn.errors import UnknownCellError, UnknownTaskError
-from turingrnn.tasks import TaskExample, get_task
 
 SCRIPT = Path(__file__).resolve().parent.parent / "experiments/compiled_vs_trained.py"
 
@@ -25,8 +23,9 @@ def cvt():
     return module
 
 
-def tiny(cvt):
-    return cvt.Tier(hidden=4, seeds=1, learning_rates=(1e-2,), steps=5, batch=4, lengths=(1, 2, 41), n_test=3)
+def tiny(cvt, **kwargs):
+    return cvt.Tier(hidden=4, seeds=1, learning_rates=(1e-2,), steps=5, batch=4, lengths=(1, 2, 41), n_test=3,
+                    tasks=("parity",), models=("elman_tanh",), **kwargs)  # fmt: skip
 
 
 def test_a_tiny_run_writes_one_file_per_job_and_resumes_without_retraining(cvt, tmp_path):
@@ -39,7 +38,7 @@ def test_a_tiny_run_writes_one_file_per_job_and_resumes_without_retraining(cvt, 
     assert trained["schema"] == cvt.SCHEMA and trained["status"] == "ok"
     assert trained["train"]["steps"] == 5 and trained["config"]["hidden"] == 4
     assert "git_commit" in trained["versions"] and trained["extra_steps"] == "0"
-    assert set(trained["eval"]) >= {"score", "horizon", "sequence_accuracy", "per_token_accuracy"}
+    assert set(trained["eval"]) >= {"score", "train_score", "horizon", "sequence_accuracy", "per_token_accuracy"}
     assert set(trained["eval"]["sequence_accuracy"]) == {"1", "2", "41"}
     compiled = json.loads((tmp_path / "parity/compiled.json").read_text())
     assert set(compiled["engines"]) == {"exact", "float64", "float32"}
@@ -48,7 +47,7 @@ def test_a_tiny_run_writes_one_file_per_job_and_resumes_without_retraining(cvt, 
     assert cvt.run_all(jobs, tier, 0, tmp_path, workers=1, progress=False) == []  # nothing retrained
     table = cvt.report(tmp_path, None, "tiny")
     assert table["parity"]["compiled exact"]["horizon"]["max"] == 41
-    assert "| `parity` (R) |" in (tmp_path / "table.md").read_text()
+    assert "| `elman_tanh` |" in (tmp_path / "table.md").read_text()
 
 
 def test_a_diverged_job_records_its_message_and_no_numbers(cvt, monkeypatch):
@@ -57,28 +56,28 @@ def test_a_diverged_job_records_its_message_and_no_numbers(cvt, monkeypatch):
     def diverge(*args, **kwargs):
         raise TrainingDivergedError("loss is nan at batch 3", step=3, update=3, loss=float("nan"), grad_norm=1.0)
 
-    monkeypatch.setattr(cvt, "train", diverge)
+    monkeypatch.setattr(cvt, "train_on_task", diverge)
     job = {"task": "parity", "model": "elman_relu", "seed": 0, "learning_rate": 1e-2, "extra_steps": "0"}
     result = cvt.run_trained_job(job, tiny(cvt), 0, progress=False)
     assert result["status"] == "diverged" and "nan" in result["message"] and "eval" not in result
     assert result["train"]["diverged_at_batch"] == 3
 
 
-def test_outputs_are_masked_after_the_blank_steps(cvt):
-    task = get_task("reverse_string")
-    inputs, targets, mask = cvt.encode(task, [TaskExample("01", ("1", "0"))], "2")
-    assert inputs.shape == (1, 6, 3)
-    assert inputs[0].argmax(axis=1).tolist() == [0, 1, 2, 2, 2, 2]
-    assert mask[0].tolist() == [False, False, False, False, True, True]
-    assert targets[0][mask[0]].tolist() == [1, 0]
-    anbn = get_task("anbn")
-    example = anbn.sample(1, 1, np.random.default_rng(0))[0]
-    _, _, mask = cvt.encode(anbn, [example], "compiled")  # one blank after each symbol (2 ticks per step)
-    assert mask[0].tolist() == [False, True, False, True]
+def test_models_apply_only_to_their_tasks_and_a_curve_is_recorded(cvt, tmp_path):
+    tier = tiny(cvt, curve_every=2)
+    jobs = cvt.make_jobs(["parity", "reverse_string"], ["encoder_decoder", "bi_gru", "lstm_x2"], tier, seed=0)
+    assert [(j["task"], j["model"]) for j in jobs if j["model"] != "compiled"] == [
+        ("parity", "bi_gru"), ("parity", "lstm_x2"), ("reverse_string", "encoder_decoder"),
+        ("reverse_string", "bi_gru"), ("reverse_string", "lstm_x2"),
+    ]  # fmt: skip
+    result = cvt.run_trained_job(jobs[-1], tier, 0, progress=False)
+    assert result["status"] == "ok" and [p["step"] for p in result["train"]["curve"]] == [2, 4]
+    assert set(result["train"]["curve"][0]["per_token_accuracy"]) == {"40", "100", "500"}
+    assert cvt.build_model(jobs[-1], tier).core.layers[0].forget_bias == 1.0
 
 
 def test_unknown_names_list_the_valid_ones(cvt):
     with pytest.raises(UnknownTaskError, match="tasks are: parity"):
         cvt.main(["--tasks", "parityy", "--report-only"])
-    with pytest.raises(UnknownCellError, match="cells are: elman_tanh"):
-        cvt.main(["--cells", "lstmm", "--report-only"])
+    with pytest.raises(UnknownCellError, match="models are: elman_tanh"):
+        cvt.main(["--models", "lstmm", "--report-only"])
