@@ -9,10 +9,10 @@ the builder of its core, the options it takes, and a one-line description.
 GRUCore(input_size=3, hidden_size=8, output_size=2, dtype=float64)
 >>> make_model("lstm", 3, 8, 2, forget_bias=1.0, readout="relu").name
 'lstm'
->>> make_model("rnn", 3, 8, 2)
+>>> make_model("rnn", 3, 8, 2)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-turingrnn.errors.UnknownCellError: unknown cell 'rnn'; the cells are: elman_tanh, elman_relu, lstm, gru
+turingrnn.errors.UnknownCellError: unknown cell 'rnn'; the cells are: elman_tanh, elman_relu, lstm, gru, ...
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from .cells import Core, ElmanCore, GRUCore, LSTMCore, SequenceModel
+from .clockwork import DEFAULT_PERIODS, ClockworkCore, DenseClockworkCore
 from .errors import TrainingConfigError, UnknownCellError
+from .lstm_variants import CIFGCore, PeepholeLSTMCore
 from .reservoir import EchoStateCore
 from .window import TimeDelayCore
 
@@ -80,6 +82,22 @@ register(ModelSpec(
 register(ModelSpec(
     "tdnn", TimeDelayCore, {"window": 8, "nonlinearity": "tanh"},
     "time-delay window model: one hidden layer over the last `window` inputs, no recurrence",
+))
+register(ModelSpec(
+    "peephole_lstm", PeepholeLSTMCore, {"forget_bias": 0.0},
+    "LSTM with diagonal peephole weights from the cell into the gates (Gers and Schmidhuber 2000)",
+))
+register(ModelSpec(
+    "cifg_lstm", CIFGCore, {"forget_bias": 0.0},
+    "LSTM with coupled input and forget gates, i = 1 - f (Greff et al. 2016's CIFG)",
+))
+register(ModelSpec(
+    "clockwork_rnn", ClockworkCore, {"periods": DEFAULT_PERIODS},
+    "clockwork RNN: tanh modules that update every T_i steps, slow modules feed fast ones (Koutnik et al. 2014)",
+))
+register(ModelSpec(
+    "dense_clockwork_rnn", DenseClockworkCore, {"periods": DEFAULT_PERIODS},
+    "dense clockwork RNN: every module updates every step from T_i steps back, shift invariant (Neverova et al. 2016)",
 ))
 
 CELLS = MODELS
