@@ -80,6 +80,27 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def masked_cross_entropy(
+    logits: np.ndarray, targets: np.ndarray, mask: np.ndarray
+) -> tuple[float, int, int, np.ndarray]:
+    """The mean softmax cross-entropy of ``logits`` ``(..., O)`` over the positions ``mask`` ``(...)`` selects.
+
+    Returns the loss (0 when nothing is selected), how many positions are
+    selected, how many of them the argmax gets right, and ``dL/dlogits``.
+    ``targets`` must be valid class indices everywhere (0 where unmasked).
+    """
+    count = int(mask.sum())
+    logp = log_softmax(logits)
+    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
+    loss = -float(picked[mask].sum()) / max(count, 1)
+    correct = int((logits.argmax(axis=-1) == targets)[mask].sum())
+    dlogits = np.exp(logp)
+    index = targets[..., None]
+    np.put_along_axis(dlogits, index, np.take_along_axis(dlogits, index, axis=-1) - 1, axis=-1)
+    dlogits *= (mask / max(count, 1))[..., None].astype(logits.dtype)
+    return loss, count, correct, dlogits
+
+
 def check_size(label: str, value: Any) -> int:
     """``value`` as an int if it is a positive int, else a :class:`ShapeError` naming ``label``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -302,7 +323,7 @@ class GatedCore(Core):
     def _gate_backward_with_start(
         self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray, dfinal: State | None = None
     ) -> tuple[np.ndarray, np.ndarray, State]:
-        """:meth:`_gate_backward` with ``dL/d(final state)`` (default 0) added in; also returns ``dL/d(start state)``."""
+        """:meth:`_gate_backward` with ``dL/d(final state)`` (default 0) added in; also gives ``dL/d(start state)``."""
         raise NotImplementedError
 
     def _final_gradient(self, dfinal: State | None, batch: int) -> State:
@@ -668,15 +689,7 @@ class SequenceModel:
         p = self.params
         read = np.maximum(fs, 0) if self.readout == "relu" else fs
         logits = read @ p["weight_out"].T + p["bias_out"]  # (T, B, O)
-        mt, yt = m.T, y.T
-        count = int(mt.sum())
-        logp = log_softmax(logits)
-        picked = np.take_along_axis(logp, yt[..., None], axis=-1)[..., 0]
-        loss = -float(picked[mt].sum()) / max(count, 1)
-        correct = int((logits.argmax(axis=-1) == yt)[mt].sum())
-        dlogits = np.exp(logp)
-        np.put_along_axis(dlogits, yt[..., None], np.take_along_axis(dlogits, yt[..., None], axis=-1) - 1, axis=-1)
-        dlogits *= (mt / max(count, 1))[..., None].astype(self.dtype)
+        loss, count, correct, dlogits = masked_cross_entropy(logits, y.T, m.T)
         dfs = dlogits @ p["weight_out"]
         if self.readout == "relu":
             dfs *= fs > 0

@@ -28,6 +28,7 @@ from .clockwork import DEFAULT_PERIODS, ClockworkCore, DenseClockworkCore
 from .errors import TrainingConfigError, UnknownCellError
 from .lstm_variants import CIFGCore, PeepholeLSTMCore
 from .reservoir import EchoStateCore
+from .seq2seq import EncoderDecoder, build_core
 from .window import TimeDelayCore
 
 
@@ -41,6 +42,11 @@ class ModelSpec:
         options: The option names ``build`` takes, with their defaults.
         description: One line for ``turingrnn train --help`` and the docs.
         stackable: Whether ``layers > 1`` and ``bidirectional`` apply.
+        model: For a model that is not one core and a readout (the
+            encoder–decoder): ``model(input_size, hidden_size, output_size,
+            seed=..., dtype=..., readout=..., name=..., **options)`` builds it
+            whole (its ``core`` is the core the readout reads); ``None``: a
+            :class:`~turingrnn.cells.SequenceModel` around ``build``'s core.
     """
 
     name: str
@@ -48,10 +54,14 @@ class ModelSpec:
     options: dict[str, Any]
     description: str
     stackable: bool = True
+    model: Callable[..., SequenceModel] | None = None
 
 
 MODELS: dict[str, ModelSpec] = {}
 """The registry: model name → :class:`ModelSpec`."""
+
+CELLS: dict[str, ModelSpec] = {}
+"""The entries of :data:`MODELS` that are one core and a readout (all but those with their own ``model``)."""
 
 
 def register(spec: ModelSpec) -> ModelSpec:
@@ -59,6 +69,8 @@ def register(spec: ModelSpec) -> ModelSpec:
     if spec.name in MODELS:
         raise TrainingConfigError(f"model {spec.name!r} is registered twice")
     MODELS[spec.name] = spec
+    if spec.model is None:
+        CELLS[spec.name] = spec
     return spec
 
 
@@ -99,9 +111,12 @@ register(ModelSpec(
     "dense_clockwork_rnn", DenseClockworkCore, {"periods": DEFAULT_PERIODS},
     "dense clockwork RNN: every module updates every step from T_i steps back, shift invariant (Neverova et al. 2016)",
 ))
-
-CELLS = MODELS
-"""Another name for :data:`MODELS` (the earlier name, kept for the cells' docs)."""
+register(ModelSpec(
+    "encoder_decoder", build_core, {"cell_type": "lstm"},
+    "encoder-decoder (Sutskever et al. 2014): one core reads the input, its final state starts a second that "
+    "emits the output, teacher-forced in training",
+    stackable=False, model=EncoderDecoder,
+))
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -157,7 +172,13 @@ def make_model(
     def build(width: int) -> Core:
         return spec.build(width, hidden_size, dtype=dt, **options)
 
-    if layers == 1 and not bidirectional:
+    built: SequenceModel | None = None
+    if spec.model is not None:
+        built = spec.model(
+            input_size, hidden_size, output_size, seed=seed, dtype=dt, readout=readout, name=cell, **options
+        )
+        core = built.core
+    elif layers == 1 and not bidirectional:
         core = build(input_size)
     else:
         from .stacked import build_stacked
@@ -174,6 +195,9 @@ def make_model(
         "bidirectional": bool(bidirectional),
         "options": {k: options.get(k, v) for k, v in spec.options.items()},
     }
+    if built is not None:
+        built.config = config
+        return built
     return SequenceModel(core, output_size, seed=seed, readout=readout, name=cell, config=config)
 
 
