@@ -27,6 +27,7 @@ from .cells import Core, ElmanCore, GRUCore, LSTMCore, SequenceModel
 from .clockwork import DEFAULT_PERIODS, ClockworkCore, DenseClockworkCore
 from .errors import TrainingConfigError, UnknownCellError
 from .lstm_variants import CIFGCore, PeepholeLSTMCore
+from .memory_rnn import StackRNNCore, TapeRNNCore
 from .reservoir import EchoStateCore
 from .seq2seq import EncoderDecoder, build_core
 from .window import TimeDelayCore
@@ -84,6 +85,15 @@ register(ModelSpec(
 ))
 register(ModelSpec("lstm", LSTMCore, {"forget_bias": 0.0}, "LSTM (torch.nn.LSTM)"))
 register(ModelSpec("gru", GRUCore, {}, "GRU, reset gate after the hidden matmul (torch.nn.GRU)"))  # fmt: skip
+register(ModelSpec(
+    "stack_rnn", StackRNNCore, dict(StackRNNCore.DEFAULTS),
+    "Stack-RNN (Joulin and Mikolov 2015, Deletang et al.'s): a controller cell with differentiable stacks",
+))
+register(ModelSpec(
+    "tape_rnn", TapeRNNCore, dict(TapeRNNCore.DEFAULTS, mlp_sizes=[64, 64]),  # as JSON reads it back
+    "Tape-RNN (Deletang et al.): a controller cell with a circular tape, moves and jumps by the input length",
+    stackable=False,
+))
 register(ModelSpec(
     "esn", EchoStateCore,
     {"spectral_radius": 0.9, "input_scaling": 1.0, "bias_scaling": 0.0, "leak_rate": 1.0, "density": 1.0,

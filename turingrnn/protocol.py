@@ -209,7 +209,7 @@ def predict(
         part = list(examples[i : i + chunk])
         inputs, targets, mask = encode(task, part, extra, terminator=terminator, dtype=model.dtype)
         if teacher:
-            classes = model.predict(inputs, teacher=targets)
+            classes = model.predict(inputs, teacher=targets, mask=mask)
         else:
             classes = model.predict(inputs)
         answers += answers_from_classes(task, classes, mask, terminator=terminator)

@@ -303,6 +303,8 @@ def to_torch_module(model: SequenceModel, device: str = "cpu") -> Any:
     forward, with our parameter names.
     """
     torch = require_torch()
+    if hasattr(model, "torch_loss"):
+        raise BackendError(f"the {model.name} model has no torch module (its torch version is torch_loss)")
     dev = resolve_device(device)
     dtype = torch_dtype(model.dtype)
     layers = model.core.layers if isinstance(model.core, StackedCore) else [model.core]

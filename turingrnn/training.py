@@ -150,8 +150,8 @@ def window_bounds(model: SequenceModel, steps: int, k1: int | None, k2: int | No
         raise TrainingConfigError(f"k2 must be an int >= k1 = {k1}, got {k2!r}")
     if k1 < steps and not model.core.carries_state:
         raise TrainingConfigError(
-            f"the {model.name} model reads the whole sequence at once (bidirectional), so it trains by full BPTT "
-            f"only: k1 = {k1} is shorter than the sequence ({steps} steps)"
+            f"the {model.name} model reads the whole sequence before it answers (bidirectional or encoder-decoder), "
+            f"so it trains by full BPTT only: k1 = {k1} is shorter than the sequence ({steps} steps)"
         )
     back = 0
     for start in range(0, steps, k1):
