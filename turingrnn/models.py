@@ -17,6 +17,7 @@ turingrnn.errors.UnknownCellError: unknown cell 'rnn'; the cells are: elman_tanh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -203,12 +204,20 @@ def make_model(
         "readout": readout,
         "layers": int(layers),
         "bidirectional": bool(bidirectional),
-        "options": {k: options.get(k, v) for k, v in spec.options.items()},
+        "options": _as_json({k: options.get(k, v) for k, v in spec.options.items()}),
     }
     if built is not None:
         built.config = config
         return built
     return SequenceModel(core, output_size, seed=seed, readout=readout, name=cell, config=config)
+
+
+def _as_json(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` as they read back from JSON (tuples as lists), so that a checkpoint's config compares equal."""
+    try:
+        return json.loads(json.dumps(options))
+    except (TypeError, ValueError):
+        return options
 
 
 def _named(cell: str) -> Callable[..., SequenceModel]:
