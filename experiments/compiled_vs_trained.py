@@ -137,6 +137,7 @@ class Tier:
         backend: ``numpy`` or ``torch`` (the torch backend when installed, else numpy).
         extra_steps: Blank computation steps offered after the input (see turingrnn.protocol).
         curve_every: Record the learning curve every this many batches (0: never).
+        task_steps: ``(task, batches)`` pairs that replace ``steps`` for those tasks.
     """
 
     hidden: int
@@ -154,6 +155,11 @@ class Tier:
     backend: str = "numpy"
     extra_steps: str = "0"
     curve_every: int = 0
+    task_steps: tuple[tuple[str, int], ...] = ()
+
+    def steps_for(self, task: str) -> int:
+        """The training batches of ``task``'s jobs."""
+        return dict(self.task_steps).get(task, self.steps)
 
 
 ALL_MODELS = tuple(VARIANTS)
@@ -161,7 +167,7 @@ TIERS = {
     "control": Tier(
         hidden=64, seeds=3, learning_rates=(1e-3,), steps=20_000, batch=128,
         lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=REGULAR, models=CLASSIC,
-        backend="torch", curve_every=1000,
+        backend="torch", curve_every=1000, task_steps=(("parity", 5000), ("even_pairs", 5000)),
     ),
     "quick": Tier(
         hidden=32, seeds=1, learning_rates=(1e-3,), steps=1000, batch=32,
@@ -278,8 +284,8 @@ def run_trained_job(job: dict, tier: Tier, seed: int, progress: bool = True) -> 
     started = time.monotonic()
     try:
         history = train_on_task(
-            task, model, steps=tier.steps, batch=tier.batch, learning_rate=job["learning_rate"], seed=job["seed"],
-            backend=backend, progress=progress, callback=callback,
+            task, model, steps=tier.steps_for(job["task"]), batch=tier.batch, learning_rate=job["learning_rate"],
+            seed=job["seed"], backend=backend, progress=progress, callback=callback,
         )  # fmt: skip
     except TrainingDivergedError as e:
         result.update(
@@ -553,8 +559,22 @@ def plot_curves(results: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def report(out: Path, figures: Path | None, tier_name: str) -> dict:
-    """Aggregate the result files of ``out``: summary.json, table.md and (with ``figures``) the plots."""
+def write_into_docs(docs: Path, tier_name: str, text: str) -> bool:
+    """Replace the generated block of ``tier_name`` in ``docs`` (between its BEGIN and END markers) by ``text``."""
+    begin, end = f"<!-- BEGIN generated: tier {tier_name} -->", f"<!-- END generated: tier {tier_name} -->"
+    page = docs.read_text() if docs.exists() else ""
+    if begin not in page or end not in page:
+        print(f"{docs}: no generated block for tier {tier_name} (markers {begin!r} ... {end!r}); not updated",
+              file=sys.stderr)  # fmt: skip
+        return False
+    head, rest = page.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    docs.write_text(f"{head}{begin}\n{text}{end}{tail}")
+    return True
+
+
+def report(out: Path, figures: Path | None, tier_name: str, docs: Path | None = None) -> dict:
+    """Aggregate the result files of ``out``: summary.json, table.md, the plots (with ``figures``) and the docs block."""
     results = load_results(out)
     table = aggregate(results)
     tier = TIERS.get(tier_name)
@@ -564,11 +584,18 @@ def report(out: Path, figures: Path | None, tier_name: str) -> dict:
         tests = [n for n in tier.lengths if n >= FIRST_TEST_LENGTH]
         noise = (f"Sampling noise of a score: at most {100 * sampling_noise(tier.n_test, len(tests)):.1f} points "
                  f"(standard error; {tier.n_test} examples at each of {len(tests)} test lengths).\n\n")  # fmt: skip
-    (out / "table.md").write_text(
+    runs = [r for r in results if r["model"] != "compiled"]
+    seconds = sum(r.get("seconds", 0.0) for r in results)
+    text = (
         "Score in % over the test lengths (median over seeds, max in brackets) [median score on the training "
         "lengths]:\n\n" + markdown_table(table) + "\n" + noise + "Horizon (median (max)):\n\n"
-        + markdown_table(table, "horizon") + "\n" + ticks_table(results)
+        + markdown_table(table, "horizon") + "\n"
+        + f"{len(runs)} trained jobs and {len(results) - len(runs)} compiled jobs; {seconds / 3600:.2f} hours of "
+        "job time in all (the sum over jobs, each on one core).\n"
     )  # fmt: skip
+    (out / "table.md").write_text(text + "\n" + ticks_table(results))
+    if docs is not None:
+        write_into_docs(docs, tier_name, text)
     if figures is not None:
         for metric, suffix in (("sequence_accuracy", ""), ("per_token_accuracy", "_per_token")):
             title = f"tier {tier_name}: {metric.replace('_', ' ')} by length (trained: median over seeds, lengths 1-40)"
@@ -602,6 +629,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="test-set seed and first training seed")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results root; the tier is a subfolder")
     parser.add_argument("--figures", type=Path, default=DEFAULT_FIGURES)
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs/results.md",
+                        help="page whose generated block for the tier is rewritten (default docs/results.md)")
+    parser.add_argument("--no-docs", action="store_true", help="leave the docs page alone")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--report-only", action="store_true", help="only aggregate the results already there")
     parser.add_argument("--no-progress", action="store_true")
@@ -609,7 +639,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tier = TIERS[args.tier]
     if args.steps is not None:
-        tier = replace(tier, steps=args.steps)
+        tier = replace(tier, steps=args.steps, task_steps=())
     if args.backend is not None:
         tier = replace(tier, backend=args.backend)
     tasks = parse_names(args.tasks, tier.tasks, "task")
@@ -619,7 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         run_all(make_jobs(tasks, models, tier, args.seed), tier, args.seed, out, args.workers, not args.no_progress)
         print(f"jobs done in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    table = report(out, None if args.no_plot else args.figures, args.tier)
+    table = report(out, None if args.no_plot else args.figures, args.tier, None if args.no_docs else args.docs)
     print(markdown_table(table))
     return 0
 

@@ -81,3 +81,13 @@ def test_unknown_names_list_the_valid_ones(cvt):
         cvt.main(["--tasks", "parityy", "--report-only"])
     with pytest.raises(UnknownCellError, match="models are: elman_tanh"):
         cvt.main(["--models", "lstmm", "--report-only"])
+
+
+def test_the_report_rewrites_only_the_tiers_generated_block_of_the_docs(cvt, tmp_path):
+    page = tmp_path / "results.md"
+    begin, end = "<!-- BEGIN generated: tier tiny -->", "<!-- END generated: tier tiny -->"
+    page.write_text(f"intro\n{begin}\nold table\n{end}\noutro\n")
+    assert cvt.write_into_docs(page, "tiny", "new table\n")
+    assert page.read_text() == f"intro\n{begin}\nnew table\n{end}\noutro\n"
+    assert not cvt.write_into_docs(page, "other", "x")  # no block for that tier: left alone
+    assert page.read_text() == f"intro\n{begin}\nnew table\n{end}\noutro\n"
