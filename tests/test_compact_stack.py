@@ -216,6 +216,8 @@ COMPACT_SIZES = {
     "duplicate_string": 26,
     "dyck1": 18,
     "dyck2": 20,
+    "even_pairs": 21,
+    "modular_arithmetic": 283,
     "modular_arithmetic_brackets": 159,
     "palindrome": 23,
     "parity": 12,

@@ -54,8 +54,8 @@ def _short_inputs(machine: tr.TuringMachine | tr.StackMachine, budget: int = 40)
 
 MATRIX = [("compact", "preloaded"), ("compact", "streamed"), ("ss95", "preloaded"), ("ss95", "streamed")]
 MATRIX += [("realtime", "preloaded")]  # realtime refuses streamed input
-SLOW = {("modular_arithmetic_brackets", "realtime")}
-"""A dense realtime network (3192 neurons, about a million weights): tens of seconds."""
+SLOW = {("modular_arithmetic_brackets", "realtime"), ("modular_arithmetic", "realtime")}
+"""Dense realtime networks (3192 and 2089 neurons, about a million weights each): tens of seconds."""
 
 
 @pytest.mark.parametrize(

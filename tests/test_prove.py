@@ -39,6 +39,7 @@ SLOW = {
     ("rogozhin_4_6", "realtime"),  # 9 s
     ("binary_addition", "realtime"),  # 8 s
     ("modular_arithmetic_brackets", "realtime"),  # 27 min (23,602 cases, 3,192 neurons), proved (docs/proofs.md)
+    ("modular_arithmetic", "realtime"),  # 8 min (2,106 cases, 2,089 neurons, 1.1 million weights), proved
 }
 PRELOADED_ONLY = {"realtime"}
 """Constructions that refuse streamed input."""

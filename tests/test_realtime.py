@@ -26,6 +26,9 @@ WORDS = 120
 UTMS = ("minsky_7_4", "rogozhin_4_6")
 BIG = {"modular_arithmetic_brackets"}
 """3192 neurons: fewer and shorter words."""
+SLOW = {"modular_arithmetic"}
+"""2089 neurons and 1.1 million weights: the realtime compile alone takes about 20 s."""
+STACK_PARAMS = [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW else []) for p in STACK_FILES]
 
 
 def short_words(machine: tr.StackMachine, budget: int) -> list[str]:
@@ -73,7 +76,7 @@ def lockstep(machine: tr.TuringMachine | tr.StackMachine, words: list, size: int
 # ---------------------------------------------------------------- agreement with the interpreter
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", STACK_PARAMS)
 def test_every_bundled_stack_machine_follows_the_interpreter_at_one_tick_per_step(path: Path) -> None:
     sm = tr.load_machine(path)
     net = compile_machine(sm, construction="realtime")
@@ -85,7 +88,7 @@ def test_every_bundled_stack_machine_follows_the_interpreter_at_one_tick_per_ste
     assert report.inputs == len(words) + len(examples)
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", STACK_PARAMS)
 def test_the_neuron_count_follows_the_formula(path: Path) -> None:
     sm = tr.load_machine(path)
     net = compile_machine(sm, construction="realtime")

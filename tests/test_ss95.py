@@ -142,6 +142,8 @@ SS95_STACK_SIZES = {
     "duplicate_string": 150,
     "dyck1": 28,
     "dyck2": 34,
+    "even_pairs": 42,
+    "modular_arithmetic": 399,
     "modular_arithmetic_brackets": 1599,
     "palindrome": 39,
     "parity": 25,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 import numpy as np
@@ -53,6 +54,11 @@ def parity_reference(word: str) -> tuple[str, ...]:
     return ("0",) if ones % 2 == 0 else ("1",)
 
 
+def even_pairs_reference(word: str) -> tuple[str, ...]:
+    pairs = sum(word[i : i + 2] in ("01", "10") for i in range(len(word) - 1))
+    return (str(pairs % 2),)
+
+
 def cycle_reference(word: str) -> tuple[str, ...]:
     position = 0
     for symbol in word:
@@ -77,6 +83,21 @@ def stack_reference(word: str) -> tuple[str, ...]:
 def modular_reference(word: str) -> tuple[str, ...]:
     assert set(word) <= set("01234+-*()"), word
     return (str(eval(word) % 5),)  # the grammar is a subset of Python's expressions
+
+
+def modular_flat_reference(word: str) -> tuple[str, ...]:
+    assert re.fullmatch(r"[0-4]([-+*][0-4])*", word), word
+    return (str(eval(word) % 5),)  # Python's own precedence: * before + and -, left to right
+
+
+def modular_flat_paper_steps(word: str) -> int:
+    """The paper's procedure: each "- d" becomes "+ (-d)", then sum the products of the runs joined by "*"."""
+    tokens = list(word)
+    for i in range(1, len(tokens), 2):
+        if tokens[i] == "-":
+            tokens[i], tokens[i + 1] = "+", str(-int(tokens[i + 1]))
+    terms = "".join(t if t != "+" else " " for t in tokens).split()
+    return sum(math.prod(int(f) for f in term.split("*")) for term in terms) % 5
 
 
 def binary_addition_reference(word: str) -> tuple[str, ...]:
@@ -137,7 +158,9 @@ def next_set_reference(name: str, word: str) -> tuple[str, ...]:
 
 REFERENCES = {
     "parity": parity_reference,
+    "even_pairs": even_pairs_reference,
     "cycle_navigation": cycle_reference,
+    "modular_arithmetic": modular_flat_reference,
     "stack_manipulation": stack_reference,
     "reverse_string": lambda w: tuple(w[::-1]),
     "modular_arithmetic_brackets": modular_reference,
@@ -151,10 +174,19 @@ WORD_LENGTH = {"anbn": 2, "anbncn": 3, "dyck2": 2}
 """Tasks whose length counts n of a word of k n symbols."""
 
 
+def input_length(name: str, length: int) -> int:
+    """The number of input symbols of an example of ``length``: odd for modular_arithmetic (even ones lose one)."""
+    if name == "modular_arithmetic":
+        return length if length % 2 else length - 1
+    return WORD_LENGTH.get(name, 1) * length
+
+
 def test_every_task_has_a_reference_and_the_required_ones_are_registered() -> None:
     required = {
         "parity",
+        "even_pairs",
         "cycle_navigation",
+        "modular_arithmetic",
         "stack_manipulation",
         "reverse_string",
         "modular_arithmetic_brackets",
@@ -193,7 +225,7 @@ def test_samples_have_the_length_the_alphabets_and_the_reference_targets(name: s
     assert len(examples) == 3
     for ex in examples:
         assert isinstance(ex, TaskExample)
-        assert len(ex.input) == WORD_LENGTH.get(name, 1) * length
+        assert len(ex.input) == input_length(name, length)
         assert set(ex.input) <= set(task.input_alphabet)
         assert set(ex.target) <= set(task.output_alphabet)
         assert ex.target == REFERENCES[name](ex.input)
@@ -219,6 +251,56 @@ def test_generated_inputs_have_the_papers_form(seed: int, length: int) -> None:
     assert dyck2_open(dyck.input) == []
     (expr,) = get_task("modular_arithmetic_brackets").sample(length, 1, rng)
     assert in_bracket_grammar(expr.input)
+    (flat,) = get_task("modular_arithmetic").sample(length, 1, rng)
+    assert re.fullmatch(r"[0-4]([-+*][0-4])*", flat.input)
+
+
+FLAT_EXPRESSIONS = st.builds(
+    lambda first, rest: first + "".join(op + digit for op, digit in rest),
+    st.sampled_from("01234"),
+    st.lists(st.tuples(st.sampled_from("+-*"), st.sampled_from("01234")), max_size=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FLAT_EXPRESSIONS)
+def test_modular_arithmetic_solves_as_python_and_as_the_papers_steps(word: str) -> None:
+    expected = modular_flat_reference(word)
+    assert get_task("modular_arithmetic").solve(word) == expected
+    assert expected == (str(modular_flat_paper_steps(word)),)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("01", max_size=80))
+def test_even_pairs_counts_the_01_and_10_pairs_so_the_ends_decide(word: str) -> None:
+    expected = even_pairs_reference(word)
+    assert get_task("even_pairs").solve(word) == expected
+    assert expected == (("1",) if word[:1] != word[-1:] else ("0",))
+
+
+def test_modular_arithmetic_lengths_follow_the_papers_code() -> None:
+    task, rng = get_task("modular_arithmetic"), np.random.default_rng(5)
+    for length in range(1, 30):
+        size = {len(ex.input) for ex in task.sample(length, 4, rng)}
+        assert size == {length if length % 2 else length - 1}  # an even length loses one symbol
+    assert all(re.fullmatch(r"[0-4]", ex.input) for ex in task.sample(2, 10, rng))  # lengths 1 and 2: one digit
+    with pytest.raises(TaskError, match="is not an expression"):
+        task.solve("1+")
+    with pytest.raises(TaskError, match="is not an expression"):
+        task.solve("12+3")
+
+
+def test_the_flat_generators_draw_every_symbol_uniformly() -> None:
+    rng = np.random.default_rng(11)
+    flat = [ex.input for ex in get_task("modular_arithmetic").sample(21, 2000, rng)]  # 11 digits, 10 operators each
+    digits = "".join(word[::2] for word in flat)
+    operators = "".join(word[1::2] for word in flat)
+    assert all(abs(digits.count(d) / len(digits) - 1 / 5) < 0.01 for d in "01234")
+    assert all(abs(operators.count(o) / len(operators) - 1 / 3) < 0.01 for o in "+-*")
+    pairs = get_task("even_pairs").sample(20, 4000, rng)
+    bits = "".join(ex.input for ex in pairs)
+    assert abs(bits.count("1") / len(bits) - 1 / 2) < 0.01
+    assert abs(sum(ex.target == ("1",) for ex in pairs) / len(pairs) - 1 / 2) < 0.03
 
 
 def test_sampling_is_reproducible_and_uses_the_generator() -> None:
@@ -231,7 +313,9 @@ def test_sampling_is_reproducible_and_uses_the_generator() -> None:
 
 
 def test_the_docs_worked_examples() -> None:
+    assert get_task("even_pairs").solve("001110") == ("0",)  # one 01, one 10
     assert get_task("cycle_navigation").solve("010211") == ("2",)
+    assert get_task("modular_arithmetic").solve("0*1+4*3-2") == ("0",)  # 0 + 12 - 2
     assert get_task("stack_manipulation").solve("abpA") == ("a", "a")
     assert get_task("binary_addition").solve("01001+011") == tuple("00011")  # 18 + 6 = 24
     assert get_task("modular_arithmetic_brackets").solve("((-2)*(3-4))") == ("2",)
@@ -254,7 +338,8 @@ def test_a_bad_count_or_generator_raises() -> None:
 
 
 def test_an_unknown_task_name_raises_and_lists_the_tasks() -> None:
-    with pytest.raises(UnknownTaskError, match=r"unknown task 'parity_check'; tasks are: parity, cycle_navigation, "):
+    first = "parity, even_pairs, cycle_navigation, modular_arithmetic, stack_manipulation"  # the regular tasks first
+    with pytest.raises(UnknownTaskError, match=rf"unknown task 'parity_check'; tasks are: {first}, "):
         get_task("parity_check")
     with pytest.raises(LookupError):
         tr.get_task("")
@@ -297,6 +382,26 @@ def test_the_expression_machine_accepts_exactly_the_bracketed_grammar() -> None:
         assert result.accepted is in_bracket_grammar(word), word
         if result.accepted:
             assert result.state == "is" + modular_reference(word)[0]
+
+
+def test_the_even_pairs_machine_leaves_the_label_on_every_short_word() -> None:
+    machine = tr.load_machine("even_pairs")
+    for word in all_words("01", 10):
+        (label,) = even_pairs_reference(word)
+        result = machine.run(word)
+        assert result.stacks == {"in": label} and result.steps == len(word) + 1
+        assert result.accepted is (label == "0")
+
+
+def test_the_flat_expression_machine_accepts_exactly_the_expressions_and_gives_their_value() -> None:
+    machine = tr.load_machine("modular_arithmetic")
+    expressions = ["".join(w) for n in range(4) for w in itertools.product("01234", *["+-*", "01234"] * n)]
+    for word in all_words("01234+-*", 4) + [w for w in expressions if len(w) > 4]:
+        result = machine.run(word)
+        is_expression = re.fullmatch(r"[0-4]([-+*][0-4])*", word) is not None
+        assert result.accepted is is_expression, word
+        if is_expression:
+            assert result.state == "is" + modular_flat_reference(word)[0] and result.steps == len(word) + 1
 
 
 # ---------------------------------------------------------------- the compiled networks solve the tasks

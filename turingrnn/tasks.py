@@ -152,7 +152,22 @@ def _halting_suffix(result: RunResult, prefix: str) -> tuple[str, ...] | None:
     return (state[len(prefix) :],)
 
 
-class ParityCheck(Task):
+class _BitOnInput(Task):
+    """A regular task from a bit string to a bit that the machine leaves on its emptied stack ``in``."""
+
+    input_alphabet = ("0", "1")
+    output_alphabet = ("0", "1")
+    output_mode = "final"
+    chomsky = "R"
+    length = "the number of bits"
+
+    def decode(self, result: RunResult) -> tuple[str, ...] | None:
+        """The bit the machine leaves on its stack ``in``."""
+        bit = result.stacks["in"] if result.halted else None
+        return (bit,) if bit in self.output_alphabet else None
+
+
+class ParityCheck(_BitOnInput):
     """Parity check (R): is the number of 1s even? Length: the word's length.
 
     The label is the number of 1s modulo 2. The machine ``parity`` leaves that
@@ -163,21 +178,32 @@ class ParityCheck(Task):
     """
 
     name = "parity"
-    input_alphabet = ("0", "1")
-    output_alphabet = ("0", "1")
-    output_mode = "final"
     machine = "parity"
-    chomsky = "R"
-    length = "the number of bits"
 
     def solve(self, word: str) -> tuple[str, ...]:
         """The number of 1s modulo 2."""
         return (str(word.count("1") % 2),)
 
-    def decode(self, result: RunResult) -> tuple[str, ...] | None:
-        """The parity bit the machine leaves on its stack ``in``."""
-        bit = result.stacks["in"] if result.halted else None
-        return (bit,) if bit in self.output_alphabet else None
+
+class EvenPairs(_BitOnInput):
+    """Even pairs (R): is the number of 01 and 10 pairs even? Length: the word's length.
+
+    The words are uniform bit strings. The label is the number of neighbouring
+    pairs 01 and 10 modulo 2, as in the paper's code; it is 1 exactly when the
+    first and the last bit differ, and 0 for a single bit (no pairs). The
+    machine ``even_pairs`` leaves that bit on its input stack.
+
+    >>> task = EvenPairs()
+    >>> task.solve("001110"), task.solve("0101001"), task.solve("1")
+    (('0',), ('1',), ('0',))
+    """
+
+    name = "even_pairs"
+    machine = "even_pairs"
+
+    def solve(self, word: str) -> tuple[str, ...]:
+        """The number of 01 and 10 pairs modulo 2."""
+        return (str(sum(a != b for a, b in zip(word, word[1:], strict=False)) % 2),)
 
 
 class CycleNavigation(Task):
@@ -206,6 +232,59 @@ class CycleNavigation(Task):
     def decode(self, result: RunResult) -> tuple[str, ...] | None:
         """The position ``k`` of the halting state ``at<k>``."""
         return _halting_suffix(result, "at")
+
+
+class ModularArithmetic(Task):
+    """Modular arithmetic (R): the value modulo 5 of an expression without brackets. Length: the expression's, made odd.
+
+    An expression alternates digits and operators, ``d o d o ... o d``, so it
+    has an odd number of symbols. As in the paper's code, an even ``length`` is
+    reduced by one: lengths 1 and 2 both give a single digit, 3 and 4 give
+    ``d o d``, and length 2k or 2k + 1 gives k operators between k + 1 digits.
+    The digits are uniform over 0-4 and the operators over ``+ - *``. The value
+    is the usual one, modulo 5: ``*`` binds tighter than ``+`` and ``-``, which
+    go left to right, and a ``-`` subtracts the whole product after it. (The
+    paper's code turns each ``- d`` into ``+ (-d)`` and sums the products of
+    the runs joined by ``*``: the same value.) The machine ``modular_arithmetic``
+    accepts in the state ``is<v>``.
+
+    >>> task = ModularArithmetic()
+    >>> task.solve("1+2*3"), task.solve("1-1-1"), task.solve("0*1+4*3-2"), task.solve("4-3*2*2")
+    (('2',), ('4',), ('0',), ('2',))
+    >>> [len(task.draw(length, np.random.default_rng(0))) for length in (1, 2, 3, 4, 5)]
+    [1, 1, 3, 3, 5]
+    """
+
+    name = "modular_arithmetic"
+    input_alphabet = tuple("01234+-*")
+    output_alphabet = ("0", "1", "2", "3", "4")
+    output_mode = "final"
+    machine = "modular_arithmetic"
+    chomsky = "R"
+    length = "the number of symbols of the expression, reduced by one when even"
+
+    def draw(self, length: int, rng: np.random.Generator) -> str:
+        """``(length - 1) // 2`` uniform operators between uniform digits (one digit more)."""
+        count = (length - 1) // 2  # length, made odd, is 2 * count + 1
+        digits = _symbols("01234", count + 1, rng)
+        operators = _symbols("+-*", count, rng)
+        return digits[0] + "".join(o + d for o, d in zip(operators, digits[1:], strict=True))
+
+    def solve(self, word: str) -> tuple[str, ...]:
+        """The sum of the signed products between ``+`` and ``-``, modulo 5."""
+        if len(word) % 2 == 0 or not set(word[::2]) <= set("01234") or not set(word[1::2]) <= set("+-*"):
+            raise TaskError(f"{word!r} is not an expression d o d ... o d (digits 0-4, operators + - *)")
+        total, term = 0, int(word[0])
+        for op, digit in zip(word[1::2], word[2::2], strict=True):
+            if op == "*":
+                term = term * int(digit) % 5
+            else:
+                total, term = (total + term) % 5, int(digit) if op == "+" else -int(digit)
+        return (str((total + term) % 5),)
+
+    def decode(self, result: RunResult) -> tuple[str, ...] | None:
+        """The value ``v`` of the accepting state ``is<v>``."""
+        return _halting_suffix(result, "is") if result.accepted else None
 
 
 class StackManipulation(Task):
@@ -603,7 +682,9 @@ TASKS: dict[str, Task] = {
     task.name: task
     for task in (
         ParityCheck(),
+        EvenPairs(),
         CycleNavigation(),
+        ModularArithmetic(),
         StackManipulation(),
         ReverseString(),
         ModularArithmeticBrackets(),
