@@ -138,6 +138,7 @@ class Tier:
         extra_steps: Blank computation steps offered after the input (see turingrnn.protocol).
         curve_every: Record the learning curve every this many batches (0: never).
         task_steps: ``(task, batches)`` pairs that replace ``steps`` for those tasks.
+        task_hidden: ``(task, units)`` pairs that replace ``hidden`` for those tasks.
     """
 
     hidden: int
@@ -156,10 +157,15 @@ class Tier:
     extra_steps: str = "0"
     curve_every: int = 0
     task_steps: tuple[tuple[str, int], ...] = ()
+    task_hidden: tuple[tuple[str, int], ...] = ()
 
     def steps_for(self, task: str) -> int:
         """The training batches of ``task``'s jobs."""
         return dict(self.task_steps).get(task, self.steps)
+
+    def hidden_for(self, task: str) -> int:
+        """The hidden units of ``task``'s models."""
+        return dict(self.task_hidden).get(task, self.hidden)
 
 
 ALL_MODELS = tuple(VARIANTS)
@@ -168,7 +174,8 @@ TIERS = {
     "control": Tier(
         hidden=64, seeds=3, learning_rates=(1e-3,), steps=20_000, batch=128,
         lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=REGULAR, models=CLASSIC,
-        backend="torch", curve_every=1000, task_steps=(("parity", 5000),),
+        backend="torch", curve_every=1000, task_steps=(("parity", 5000), ("even_pairs", 5000)),
+        task_hidden=(("modular_arithmetic", 128),),
     ),
     "quick": Tier(
         hidden=32, seeds=1, learning_rates=(1e-3,), steps=1000, batch=32,
@@ -247,7 +254,7 @@ def build_model(job: dict, tier: Tier) -> Any:
     if variant.cell in ("lstm", "peephole_lstm", "cifg_lstm") and tier.forget_bias:
         options.setdefault("forget_bias", tier.forget_bias)
     return model_for_task(
-        task, variant.cell, tier.hidden, seed=job["seed"], dtype=tier.dtype, readout=tier.readout,
+        task, variant.cell, tier.hidden_for(job["task"]), seed=job["seed"], dtype=tier.dtype, readout=tier.readout,
         layers=variant.layers, bidirectional=variant.bidirectional, **options,
     )  # fmt: skip
 

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradcheck import numerical_gradient
+
 from turingrnn.cells import PARAMETER_NAMES
 from turingrnn.models import make_model
 
@@ -111,20 +113,6 @@ def test_dtype_must_be_float64_or_float32():
 
 
 # --- gradients ------------------------------------------------------------------
-
-
-def numerical_gradient(model, x, y, mask, state, name, eps=1e-6):
-    p = model.params[name]
-    grad = np.zeros_like(p)
-    for idx in np.ndindex(p.shape):
-        old = p[idx]
-        p[idx] = old + eps
-        plus = model.loss_and_grad(x, y, mask, state).loss
-        p[idx] = old - eps
-        minus = model.loss_and_grad(x, y, mask, state).loss
-        p[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
