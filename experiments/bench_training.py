@@ -95,8 +95,12 @@ def main() -> None:
             "config": vars(args) | {"out": str(args.out)},
             "rows": rows,
             "load_average_before": load,
-            "versions": {"turingrnn": tr.__version__, "numpy": np.__version__, "python": platform.python_version(),
-                         **git_commit(ROOT)},  # fmt: skip
+            "versions": {
+                "turingrnn": tr.__version__,
+                "numpy": np.__version__,
+                "python": platform.python_version(),
+                **git_commit(ROOT),
+            },  # fmt: skip
             "table": "\n".join(lines),
         },
         args.out,

@@ -637,8 +637,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="test-set seed and first training seed")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results root; the tier is a subfolder")
     parser.add_argument("--figures", type=Path, default=DEFAULT_FIGURES)
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs/results.md",
-                        help="page whose generated block for the tier is rewritten (default docs/results.md)")
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=ROOT / "docs/results.md",
+        help="page whose generated block for the tier is rewritten (default docs/results.md)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="leave the docs page alone")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--report-only", action="store_true", help="only aggregate the results already there")

@@ -10,15 +10,11 @@ import io
 
 import numpy as np
 import pytest
+from gradcheck import numerical_gradient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcheck import numerical_gradient
-
 from turingrnn.cells import PARAMETER_NAMES
-from turingrnn.models import make_model
-
-CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")  # the classic one-layer cells; other models have their own tests
 from turingrnn.errors import (
     ShapeError,
     TrainingConfigError,
@@ -26,7 +22,10 @@ from turingrnn.errors import (
     TuringRNNError,
     UnknownCellError,
 )
+from turingrnn.models import make_model
 from turingrnn.training import Adam, clip_by_global_norm, evaluate, global_norm, train, truncated_bptt
+
+CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")  # the classic one-layer cells; other models have their own tests
 
 
 def random_batch(rng, batch, steps, inputs, outputs, *, one_hot=False, p_mask=0.6):

@@ -46,7 +46,11 @@ def test_one_training_step_gives_the_same_parameters_as_numpy_in_float64(cell):
 
 @pytest.mark.parametrize(
     "cell, kwargs",
-    [("lstm", {"layers": 2, "forget_bias": 1.0}), ("gru", {"bidirectional": True}), ("elman_relu", {"readout": "relu"})],
+    [
+        ("lstm", {"layers": 2, "forget_bias": 1.0}),
+        ("gru", {"bidirectional": True}),
+        ("elman_relu", {"readout": "relu"}),
+    ],
 )
 def test_stacked_bidirectional_and_relu_readout_train_the_same_in_torch(cell, kwargs):
     a, b, _, _ = trained_pair(cell, steps=3, **kwargs)

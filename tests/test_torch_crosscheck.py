@@ -8,9 +8,9 @@ import pytest
 
 from turingrnn.cells import PARAMETER_NAMES
 from turingrnn.models import make_model
+from turingrnn.training import Adam, clip_by_global_norm
 
 CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")  # the classic one-layer cells; other models have their own tests
-from turingrnn.training import Adam, clip_by_global_norm
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -91,8 +91,8 @@ __all__ += ["TASKS", "Task", "TaskError", "TaskExample", "UnknownTaskError", "ge
 
 # Trained gated RNNs, the baselines the compiled networks are compared with.
 from .cells import Core, RecurrentModel, SequenceModel  # noqa: E402
-from .models import CELLS, GRU, LSTM, MODELS, ElmanReLU, ElmanTanh, make_model  # noqa: E402
 from .errors import ShapeError, TrainingConfigError, TrainingDivergedError, UnknownCellError  # noqa: E402
+from .models import CELLS, GRU, LSTM, MODELS, ElmanReLU, ElmanTanh, make_model  # noqa: E402
 from .training import Adam, evaluate, train, truncated_bptt  # noqa: E402
 
 __all__ += [

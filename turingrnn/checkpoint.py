@@ -147,7 +147,9 @@ def load_checkpoint(path: str | Path, *, cell: str | None = None) -> Checkpoint:
         raise CheckpointError(f"{str(where)!r}: its model cannot be rebuilt: {e}") from None
     if set(arrays) != set(model.params):
         missing, extra = sorted(set(model.params) - set(arrays)), sorted(set(arrays) - set(model.params))
-        raise CheckpointError(f"{str(where)!r}: arrays do not fit a {name} model (missing {missing}, unexpected {extra})")
+        raise CheckpointError(
+            f"{str(where)!r}: arrays do not fit a {name} model (missing {missing}, unexpected {extra})"
+        )
     for k, p in model.params.items():
         if arrays[k].shape != p.shape:
             raise CheckpointError(f"{str(where)!r}: {k} has shape {arrays[k].shape}, a {name} model needs {p.shape}")

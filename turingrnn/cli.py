@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import __version__
+from .cli_learning import add_commands
 from .compiler import CONSTRUCTIONS, compile_machine
 from .errors import SpecWarning, TuringRNNError
 from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
@@ -50,7 +51,6 @@ from .machines import Machine, TuringMachine
 from .network import Network
 from .parsing import list_constructions, load_machine
 from .trace import Trace
-from .cli_learning import add_commands
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

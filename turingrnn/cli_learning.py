@@ -159,7 +159,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(_describe(f"{checkpoint.model.name} ({args.checkpoint})", summary))
     print("length  per-token  sequence")
     for n in lengths:
-        print(f"{n:6d}  {100 * summary['per_token_accuracy'][str(n)]:8.1f}%  {100 * summary['sequence_accuracy'][str(n)]:7.1f}%")
+        print(
+            f"{n:6d}  {100 * summary['per_token_accuracy'][str(n)]:8.1f}%  {100 * summary['sequence_accuracy'][str(n)]:7.1f}%"
+        )
     return 0
 
 
@@ -202,4 +204,3 @@ def _compare(args: argparse.Namespace) -> int:
         train = "—" if s["train_score"] is None else f"{100 * s['train_score']:5.1f}"
         print(f"{name:<{width}}  {score:>5}  {train:>5}  {s['horizon']:>7}")
     return 0
-

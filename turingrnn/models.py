@@ -76,58 +76,108 @@ def register(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-register(ModelSpec(
-    "elman_tanh", lambda i, h, **kw: ElmanCore(i, h, nonlinearity="tanh", **kw), {},
-    "Elman RNN, tanh (torch.nn.RNN)",
-))
-register(ModelSpec(
-    "elman_relu", lambda i, h, **kw: ElmanCore(i, h, nonlinearity="relu", **kw), {},
-    "Elman RNN, ReLU (torch.nn.RNN(nonlinearity='relu'), Deletang et al.'s RNN)",
-))
+register(
+    ModelSpec(
+        "elman_tanh",
+        lambda i, h, **kw: ElmanCore(i, h, nonlinearity="tanh", **kw),
+        {},
+        "Elman RNN, tanh (torch.nn.RNN)",
+    )
+)
+register(
+    ModelSpec(
+        "elman_relu",
+        lambda i, h, **kw: ElmanCore(i, h, nonlinearity="relu", **kw),
+        {},
+        "Elman RNN, ReLU (torch.nn.RNN(nonlinearity='relu'), Deletang et al.'s RNN)",
+    )
+)
 register(ModelSpec("lstm", LSTMCore, {"forget_bias": 0.0}, "LSTM (torch.nn.LSTM)"))
 register(ModelSpec("gru", GRUCore, {}, "GRU, reset gate after the hidden matmul (torch.nn.GRU)"))  # fmt: skip
-register(ModelSpec(
-    "stack_rnn", StackRNNCore, dict(StackRNNCore.DEFAULTS),
-    "Stack-RNN (Joulin and Mikolov 2015, Deletang et al.'s): a controller cell with differentiable stacks",
-))
-register(ModelSpec(
-    "tape_rnn", TapeRNNCore, dict(TapeRNNCore.DEFAULTS, mlp_sizes=[64, 64]),  # as JSON reads it back
-    "Tape-RNN (Deletang et al.): a controller cell with a circular tape, moves and jumps by the input length",
-    stackable=False,
-))
-register(ModelSpec(
-    "esn", EchoStateCore,
-    {"spectral_radius": 0.9, "input_scaling": 1.0, "bias_scaling": 0.0, "leak_rate": 1.0, "density": 1.0,
-     "reservoir_seed": 0},
-    "echo state network: fixed random leaky tanh reservoir, ridge-regression readout (Jaeger 2001)",
-    stackable=False,
-))
-register(ModelSpec(
-    "tdnn", TimeDelayCore, {"window": 8, "nonlinearity": "tanh"},
-    "time-delay window model: one hidden layer over the last `window` inputs, no recurrence",
-))
-register(ModelSpec(
-    "peephole_lstm", PeepholeLSTMCore, {"forget_bias": 0.0},
-    "LSTM with diagonal peephole weights from the cell into the gates (Gers and Schmidhuber 2000)",
-))
-register(ModelSpec(
-    "cifg_lstm", CIFGCore, {"forget_bias": 0.0},
-    "LSTM with coupled input and forget gates, i = 1 - f (Greff et al. 2016's CIFG)",
-))
-register(ModelSpec(
-    "clockwork_rnn", ClockworkCore, {"periods": DEFAULT_PERIODS},
-    "clockwork RNN: tanh modules that update every T_i steps, slow modules feed fast ones (Koutnik et al. 2014)",
-))
-register(ModelSpec(
-    "dense_clockwork_rnn", DenseClockworkCore, {"periods": DEFAULT_PERIODS},
-    "dense clockwork RNN: every module updates every step from T_i steps back, shift invariant (Neverova et al. 2016)",
-))
-register(ModelSpec(
-    "encoder_decoder", build_core, {"cell_type": "lstm"},
-    "encoder-decoder (Sutskever et al. 2014): one core reads the input, its final state starts a second that "
-    "emits the output, teacher-forced in training",
-    stackable=False, model=EncoderDecoder,
-))
+register(
+    ModelSpec(
+        "stack_rnn",
+        StackRNNCore,
+        dict(StackRNNCore.DEFAULTS),
+        "Stack-RNN (Joulin and Mikolov 2015, Deletang et al.'s): a controller cell with differentiable stacks",
+    )
+)
+register(
+    ModelSpec(
+        "tape_rnn",
+        TapeRNNCore,
+        dict(TapeRNNCore.DEFAULTS, mlp_sizes=[64, 64]),  # as JSON reads it back
+        "Tape-RNN (Deletang et al.): a controller cell with a circular tape, moves and jumps by the input length",
+        stackable=False,
+    )
+)
+register(
+    ModelSpec(
+        "esn",
+        EchoStateCore,
+        {
+            "spectral_radius": 0.9,
+            "input_scaling": 1.0,
+            "bias_scaling": 0.0,
+            "leak_rate": 1.0,
+            "density": 1.0,
+            "reservoir_seed": 0,
+        },
+        "echo state network: fixed random leaky tanh reservoir, ridge-regression readout (Jaeger 2001)",
+        stackable=False,
+    )
+)
+register(
+    ModelSpec(
+        "tdnn",
+        TimeDelayCore,
+        {"window": 8, "nonlinearity": "tanh"},
+        "time-delay window model: one hidden layer over the last `window` inputs, no recurrence",
+    )
+)
+register(
+    ModelSpec(
+        "peephole_lstm",
+        PeepholeLSTMCore,
+        {"forget_bias": 0.0},
+        "LSTM with diagonal peephole weights from the cell into the gates (Gers and Schmidhuber 2000)",
+    )
+)
+register(
+    ModelSpec(
+        "cifg_lstm",
+        CIFGCore,
+        {"forget_bias": 0.0},
+        "LSTM with coupled input and forget gates, i = 1 - f (Greff et al. 2016's CIFG)",
+    )
+)
+register(
+    ModelSpec(
+        "clockwork_rnn",
+        ClockworkCore,
+        {"periods": DEFAULT_PERIODS},
+        "clockwork RNN: tanh modules that update every T_i steps, slow modules feed fast ones (Koutnik et al. 2014)",
+    )
+)
+register(
+    ModelSpec(
+        "dense_clockwork_rnn",
+        DenseClockworkCore,
+        {"periods": DEFAULT_PERIODS},
+        "dense clockwork RNN: every module updates every step from T_i steps back, shift invariant (Neverova et al. 2016)",
+    )
+)
+register(
+    ModelSpec(
+        "encoder_decoder",
+        build_core,
+        {"cell_type": "lstm"},
+        "encoder-decoder (Sutskever et al. 2014): one core reads the input, its final state starts a second that "
+        "emits the output, teacher-forced in training",
+        stackable=False,
+        model=EncoderDecoder,
+    )
+)
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -225,7 +275,9 @@ def _named(cell: str) -> Callable[..., SequenceModel]:
         return make_model(cell, input_size, hidden_size, output_size, **kwargs)
 
     build.__name__ = build.__qualname__ = "".join(p.capitalize() for p in cell.split("_"))
-    build.__doc__ = f"``make_model({cell!r}, input_size, hidden_size, output_size, **kwargs)``: {MODELS[cell].description}."
+    build.__doc__ = (
+        f"``make_model({cell!r}, input_size, hidden_size, output_size, **kwargs)``: {MODELS[cell].description}."
+    )
     return build
 
 

@@ -92,7 +92,9 @@ def _slots(task: Task, example: TaskExample, terminator: bool) -> list[int]:
     try:
         answer = [labels[t] for t in example.target]
     except KeyError as e:
-        raise TaskError(f"task {task.name!r}: target label {e.args[0]!r} is not one of {task.output_alphabet}") from None
+        raise TaskError(
+            f"task {task.name!r}: target label {e.args[0]!r} is not one of {task.output_alphabet}"
+        ) from None
     if not terminated(task, terminator):
         return answer
     slots = len(example.input) + 1
@@ -143,7 +145,9 @@ def encode(
     return inputs, targets, mask
 
 
-def scored_mask(task: Task, examples: Sequence[TaskExample], extra: str = "0", *, terminator: bool = True) -> np.ndarray:
+def scored_mask(
+    task: Task, examples: Sequence[TaskExample], extra: str = "0", *, terminator: bool = True
+) -> np.ndarray:
     """The slots that count toward accuracy: for terminated tasks the answer and its terminator, not the padding."""
     rows = list(_rows(task, examples, extra, terminator))
     steps = max(len(seq) for seq, _, _ in rows)
@@ -216,9 +220,7 @@ def predict(
     return answers
 
 
-def summarize(
-    answers: Mapping[int, Sequence[Any]], tests: Mapping[int, Sequence[TaskExample]]
-) -> dict[str, Any]:
+def summarize(answers: Mapping[int, Sequence[Any]], tests: Mapping[int, Sequence[TaskExample]]) -> dict[str, Any]:
     """Test score (lengths >= 41), train score (lengths < 41), horizon, and the accuracies per length."""
     pairs = {n: [(a, ex.target) for a, ex in zip(answers[n], tests[n], strict=True)] for n in tests}
     everything = score(pairs)
@@ -317,9 +319,7 @@ def parse_lengths(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
-def model_for_task(
-    task: Task, cell: str, hidden: int, *, terminator: bool = True, seed: int = 0, **kwargs: Any
-) -> Any:
+def model_for_task(task: Task, cell: str, hidden: int, *, terminator: bool = True, seed: int = 0, **kwargs: Any) -> Any:
     """A fresh ``cell`` model sized for ``task``: its input symbols and the blank in, its labels out."""
     from .models import make_model
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +51,9 @@ def resolve_device(device: str) -> Any:
     except (RuntimeError, TypeError) as e:
         raise BackendError(f"unknown torch device {device!r} ({e}); use 'cpu' or 'cuda'") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise BackendError(f"device {device!r} asked for, but this machine has no CUDA device (torch.cuda.is_available() is False)")
+        raise BackendError(
+            f"device {device!r} asked for, but this machine has no CUDA device (torch.cuda.is_available() is False)"
+        )
     if dev.type not in ("cpu", "cuda"):
         raise BackendError(f"device {device!r}: only 'cpu' and 'cuda' are supported")
     return dev
@@ -76,7 +78,9 @@ def _module(kind: str, input_size: int, hidden_size: int, nonlinearity: str, dty
     return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](input_size, hidden_size, **kwargs)
 
 
-def _classic_forward(core: Core, params: dict[str, Any], xt: Any, start: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+def _classic_forward(
+    core: Core, params: dict[str, Any], xt: Any, start: tuple[Any, ...]
+) -> tuple[Any, tuple[Any, ...]]:
     torch = require_torch()
     kind = "lstm" if isinstance(core, LSTMCore) else "gru" if isinstance(core, GRUCore) else "rnn"
     nonlinearity = getattr(core, "nonlinearity", "tanh")
@@ -302,7 +306,7 @@ def to_torch_module(model: SequenceModel, device: str = "cpu") -> Any:
     ``(B, T, O)``. Any other model becomes a module over its core's torch
     forward, with our parameter names.
     """
-    torch = require_torch()
+    require_torch()
     if hasattr(model, "torch_loss"):
         raise BackendError(f"the {model.name} model has no torch module (its torch version is torch_loss)")
     dev = resolve_device(device)
@@ -370,7 +374,7 @@ def _GenericModule(*args: Any) -> Any:  # noqa: N802
 
 
 def _torch_names(model: SequenceModel) -> dict[str, str]:
-    """Our parameter names → PyTorch's, for a classic-cell model (``weight_ih_reverse_l1`` → ``weight_ih_l1_reverse``)."""
+    """Our parameter names → PyTorch's, (``weight_ih_reverse_l1`` → ``weight_ih_l1_reverse``)."""
     names = {}
     for ours in model.params:
         if ours in ("weight_out", "bias_out"):
