@@ -687,15 +687,11 @@ class SequenceModel:
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
         fs, cache = self.core.forward(self.params, xt, start)  # (T, B, F)
         p = self.params
-        read = np.maximum(fs, 0) if self.readout == "relu" else fs
-        logits = read @ p["weight_out"].T + p["bias_out"]  # (T, B, O)
+        logits = self._readout(fs)  # (T, B, O)
         loss, count, correct, dlogits = masked_cross_entropy(logits, y.T, m.T)
-        dfs = dlogits @ p["weight_out"]
-        if self.readout == "relu":
-            dfs *= fs > 0
+        dfs, out_grads = self._readout_backward(fs, dlogits)
         grads, _ = self.core.backward(p, cache, dfs)
-        grads["weight_out"] = outer_sum(dlogits, read)
-        grads["bias_out"] = dlogits.sum(axis=(0, 1))
+        grads.update(out_grads)
         return LossAndGradients(
             loss=loss,
             count=count,
@@ -706,9 +702,20 @@ class SequenceModel:
             states=self.core.states(cache, start) if keep_states else None,
         )
 
-    def _readout(self, fs: np.ndarray) -> np.ndarray:
+    def _readout(self, fs: np.ndarray, params: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Logits from the core's features ``fs`` (``(..., F)``): ``Linear(fs)`` or ``Linear(ReLU(fs))``."""
+        p = self.params if params is None else params
         read = np.maximum(fs, 0) if self.readout == "relu" else fs
-        return read @ self.params["weight_out"].T + self.params["bias_out"]
+        return read @ p["weight_out"].T + p["bias_out"]
+
+    def _readout_backward(self, fs: np.ndarray, dlogits: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The gradient into the features ``(T, B, F)`` and the readout's own gradients, from ``dlogits``."""
+        dfs = dlogits @ self.params["weight_out"]
+        read = fs
+        if self.readout == "relu":
+            dfs *= fs > 0
+            read = np.maximum(fs, 0)
+        return dfs, {"weight_out": outer_sum(dlogits, read), "bias_out": dlogits.sum(axis=(0, 1))}
 
 
 RecurrentModel = SequenceModel

@@ -86,15 +86,18 @@ def blank_steps(task: Task, extra: str, example: TaskExample) -> int:
     return ticks.extra(example)
 
 
+def _indices(task: Task, what: str, word: Sequence[str], index: Mapping[str, int], allowed: Sequence[str]) -> list[int]:
+    """``index[s]`` for each symbol of ``word``, or a TaskError naming the first symbol outside ``allowed``."""
+    try:
+        return [index[s] for s in word]
+    except KeyError as e:
+        raise TaskError(f"task {task.name!r}: {what} {e.args[0]!r} is not one of {tuple(allowed)}") from None
+
+
 def _slots(task: Task, example: TaskExample, terminator: bool) -> list[int]:
     """The class index of every output slot of ``example`` (terminated tasks: answer, END, padding 0)."""
     labels = {s: i for i, s in enumerate(output_labels(task, terminator))}
-    try:
-        answer = [labels[t] for t in example.target]
-    except KeyError as e:
-        raise TaskError(
-            f"task {task.name!r}: target label {e.args[0]!r} is not one of {task.output_alphabet}"
-        ) from None
+    answer = _indices(task, "target label", example.target, labels, task.output_alphabet)
     if not terminated(task, terminator):
         return answer
     slots = len(example.input) + 1
@@ -106,12 +109,7 @@ def _rows(task: Task, examples: Sequence[TaskExample], extra: str, terminator: b
     blank = len(symbols)
     for ex in examples:
         e = blank_steps(task, extra, ex)
-        try:
-            ids = [symbols[s] for s in ex.input]
-        except KeyError as err:
-            raise TaskError(
-                f"task {task.name!r}: input symbol {err.args[0]!r} is not one of {task.input_alphabet}"
-            ) from None
+        ids = _indices(task, "input symbol", ex.input, symbols, task.input_alphabet)
         slots = _slots(task, ex, terminator)
         if task.output_mode == "per_position":
             seq = [i for s in ids for i in [s] + [blank] * e]

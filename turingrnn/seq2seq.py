@@ -63,7 +63,6 @@ from .cells import (
     check_dtype,
     check_size,
     masked_cross_entropy,
-    outer_sum,
     uniform,
 )
 from .errors import ShapeError, TrainingConfigError
@@ -242,10 +241,6 @@ class EncoderDecoder(SequenceModel):
         core = self.encoder if prefix == PREFIXES[0] else self.decoder
         return {k: params[prefix + k] for k in core.param_names}
 
-    def _logits(self, params: dict[str, np.ndarray], fs: np.ndarray) -> np.ndarray:
-        read = np.maximum(fs, 0) if self.readout == "relu" else fs
-        return read @ params["weight_out"].T + params["bias_out"]
-
     def _encode(self, params: dict[str, np.ndarray], x: np.ndarray, first: np.ndarray) -> tuple[State, list]:
         """The encoder's final state for every example, and ``(rows, steps, cache)`` for each boundary but 0."""
         p = self._part(params, PREFIXES[0])
@@ -295,7 +290,7 @@ class EncoderDecoder(SequenceModel):
                 feats.append(fs[0])
                 states.append(state)
                 if j + 1 < ids.shape[0]:
-                    ids[j + 1] = np.where(free[j + 1], self._logits(params, fs[0]).argmax(axis=-1), ids[j + 1])
+                    ids[j + 1] = np.where(free[j + 1], self._readout(fs[0], params).argmax(axis=-1), ids[j + 1])
             if not keep_cache:
                 return np.stack(feats), tuple(np.stack(s) for s in zip(*states, strict=True)), None, ids
         fs, cache = self.decoder.forward(p, self._one_hot(ids), start)
@@ -336,7 +331,7 @@ class EncoderDecoder(SequenceModel):
         ids, free = self._feedback(layout, teacher, known)
         start, _ = self._encode(self.params, x, first)
         fs, states, _, _ = self._decode(self.params, start, ids, free, keep_cache=False)
-        return layout.scatter(self._logits(self.params, fs), x.shape[1]), self._last(states, layout, x.shape[1])
+        return layout.scatter(self._readout(fs), x.shape[1]), self._last(states, layout, x.shape[1])
 
     def forward(self, inputs: np.ndarray, state: State | None = None, **teaching: Any) -> np.ndarray:
         """Logits ``(B, T, O)``: free-running, or teacher-forced with ``teacher=targets`` (see :meth:`run`)."""
@@ -373,13 +368,9 @@ class EncoderDecoder(SequenceModel):
         start, runs = self._encode(p, x, first)
         fs, states, cache, _ = self._decode(p, start, ids, free, keep_cache=True)
         assert cache is not None  # keep_cache: always one
-        logits = self._logits(p, fs)  # (D, B, O)
+        logits = self._readout(fs, p)  # (D, B, O)
         loss, count, correct, dlogits = masked_cross_entropy(logits, layout.gather(y), layout.gather(m).astype(bool))
-        dfs = dlogits @ p["weight_out"]
-        if self.readout == "relu":
-            dfs *= fs > 0
-        read = np.maximum(fs, 0) if self.readout == "relu" else fs
-        grads = {"weight_out": outer_sum(dlogits, read), "bias_out": dlogits.sum(axis=(0, 1))}
+        dfs, grads = self._readout_backward(fs, dlogits)
         dec, _, dstart = self.decoder.backward_with_start(self._part(p, PREFIXES[1]), cache, dfs)
         grads.update({PREFIXES[1] + k: v for k, v in dec.items()})
         enc_params = self._part(p, PREFIXES[0])
