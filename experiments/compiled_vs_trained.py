@@ -18,7 +18,8 @@ where their RNN and LSTM reach 100); ``quick`` and ``standard`` run every model 
 ``full`` is the paper's scale (not runnable on one machine).
 
 Each finished (task, model, seed, learning rate) job, and each task's compiled job, is one JSON
-file under ``<out>/<tier>/<task>/``; a job whose file exists is not run again. A NaN or infinite
+file under ``<out>/<tier>/<task>/``; a job whose file exists is not run again, unless it was trained
+with other steps, width or batch than the tier now plans (then it is rerun and replaced). A NaN or infinite
 loss stops that job and records the message instead of numbers. At the end the script writes
 ``<out>/<tier>/summary.json``, ``<out>/<tier>/table.md`` and figures under ``<figures>``.
 """
@@ -118,6 +119,19 @@ VARIANTS = _variants()
 
 
 @dataclass(frozen=True)
+class TaskSettings:
+    """What a tier changes for one task; ``None`` keeps the tier's own value.
+
+    Attributes:
+        steps: Training batches per job.
+        hidden: Hidden units of every model.
+    """
+
+    steps: int | None = None
+    hidden: int | None = None
+
+
+@dataclass(frozen=True)
 class Tier:
     """One size of the experiment.
 
@@ -137,8 +151,7 @@ class Tier:
         backend: ``numpy`` or ``torch`` (the torch backend when installed, else numpy).
         extra_steps: Blank computation steps offered after the input (see turingrnn.protocol).
         curve_every: Record the learning curve every this many batches (0: never).
-        task_steps: ``(task, batches)`` pairs that replace ``steps`` for those tasks.
-        task_hidden: ``(task, units)`` pairs that replace ``hidden`` for those tasks.
+        per_task: ``(task, TaskSettings)`` pairs: the steps and width of those tasks' jobs.
     """
 
     hidden: int
@@ -156,16 +169,23 @@ class Tier:
     backend: str = "numpy"
     extra_steps: str = "0"
     curve_every: int = 0
-    task_steps: tuple[tuple[str, int], ...] = ()
-    task_hidden: tuple[tuple[str, int], ...] = ()
+    per_task: tuple[tuple[str, TaskSettings], ...] = ()
+
+    def _setting(self, task: str, name: str) -> Any:
+        value = getattr(dict(self.per_task).get(task, TaskSettings()), name)
+        return getattr(self, name) if value is None else value
 
     def steps_for(self, task: str) -> int:
         """The training batches of ``task``'s jobs."""
-        return dict(self.task_steps).get(task, self.steps)
+        return int(self._setting(task, "steps"))
 
     def hidden_for(self, task: str) -> int:
         """The hidden units of ``task``'s models."""
-        return dict(self.task_hidden).get(task, self.hidden)
+        return int(self._setting(task, "hidden"))
+
+    def planned(self, task: str) -> dict[str, int]:
+        """The settings a finished job of ``task`` must have been trained with to count for this tier."""
+        return {"steps": self.steps_for(task), "hidden": self.hidden_for(task), "batch": self.batch}
 
 
 ALL_MODELS = tuple(VARIANTS)
@@ -174,8 +194,11 @@ TIERS = {
     "control": Tier(
         hidden=64, seeds=3, learning_rates=(1e-3,), steps=20_000, batch=128,
         lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=REGULAR, models=CLASSIC,
-        backend="torch", curve_every=1000, task_steps=(("parity", 5000), ("even_pairs", 5000)),
-        task_hidden=(("modular_arithmetic", 128),),
+        backend="torch", curve_every=1000,
+        per_task=(
+            ("parity", TaskSettings(steps=5000)), ("even_pairs", TaskSettings(steps=20_000)),
+            ("modular_arithmetic", TaskSettings(hidden=128)),
+        ),
     ),
     "quick": Tier(
         hidden=32, seeds=1, learning_rates=(1e-3,), steps=1000, batch=32,
@@ -226,7 +249,28 @@ def header(job: dict, tier: Tier, seed: int) -> dict:
             "turingrnn_modified": source["modified"],
         },
         "ticks_per_step": ticks_per_symbol(get_task(job["task"])).ticks_per_step,
+        **({} if job["model"] == "compiled" else {"planned": tier.planned(job["task"])}),
     }
+
+
+def planned_of(result: dict) -> dict[str, int]:
+    """The steps, width and batch a stored job was trained with (results before ``planned`` was stored: from
+    their tier's ``task_steps`` and ``task_hidden`` pairs)."""
+    if "planned" in result:
+        return result["planned"]
+    config, task = result["config"], result["task"]
+    return {
+        "steps": dict(map(tuple, config.get("task_steps", []))).get(task, config["steps"]),
+        "hidden": dict(map(tuple, config.get("task_hidden", []))).get(task, config["hidden"]),
+        "batch": config["batch"],
+    }
+
+
+def is_current(path: Path, job: dict, tier: Tier) -> bool:
+    """Whether the result at ``path`` exists and was trained as ``tier`` now plans (a compiled job: exists)."""
+    if not path.exists():
+        return False
+    return job["model"] == "compiled" or planned_of(json.loads(path.read_text())) == tier.planned(job["task"])
 
 
 def run_compiled_job(job: dict, tier: Tier, seed: int) -> dict:
@@ -356,8 +400,13 @@ def make_jobs(tasks: Sequence[str], models: Sequence[str], tier: Tier, seed: int
 
 def run_all(jobs: list[dict], tier: Tier, seed: int, out: Path, workers: int = 2, progress: bool = True) -> list[str]:
     """Run the jobs whose result file is missing, ``workers`` at a time; return the paths written."""
-    todo = [(j, tier, seed, out, progress) for j in jobs if not job_path(out, j).exists()]
-    print(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)}", file=sys.stderr)
+    todo = [(j, tier, seed, out, progress) for j in jobs if not is_current(job_path(out, j), j, tier)]
+    stale = sum(job_path(out, j).exists() for j, *_ in todo)
+    print(
+        f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)}"
+        + (f" ({stale} of them stored with other steps, width or batch: replaced)" if stale else ""),
+        file=sys.stderr,
+    )
     if workers <= 1:
         done = [run_job(a) for a in todo]
     else:
@@ -651,7 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tier = TIERS[args.tier]
     if args.steps is not None:
-        tier = replace(tier, steps=args.steps, task_steps=())
+        tier = replace(tier, steps=args.steps, per_task=tuple((t, replace(c, steps=None)) for t, c in tier.per_task))
     if args.backend is not None:
         tier = replace(tier, backend=args.backend)
     tasks = parse_names(args.tasks, tier.tasks, "task")

@@ -91,3 +91,23 @@ def test_the_report_rewrites_only_the_tiers_generated_block_of_the_docs(cvt, tmp
     assert page.read_text() == f"intro\n{begin}\nnew table\n{end}\noutro\n"
     assert not cvt.write_into_docs(page, "other", "x")  # no block for that tier: left alone
     assert page.read_text() == f"intro\n{begin}\nnew table\n{end}\noutro\n"
+
+
+def test_a_job_stored_with_other_steps_is_rerun_and_per_task_settings_apply(cvt, tmp_path):
+    tier = tiny(cvt, per_task=(("parity", cvt.TaskSettings(steps=3, hidden=5)),))
+    assert tier.steps_for("parity") == 3 and tier.hidden_for("parity") == 5 and tier.steps_for("anbn") == 5
+    jobs = cvt.make_jobs(["parity"], ["elman_tanh"], tier, seed=0)
+    cvt.run_all(jobs, tier, 0, tmp_path, workers=1, progress=False)
+    path = tmp_path / "parity/elman_tanh_seed0_lr0.01_extra0.json"
+    stored = json.loads(path.read_text())
+    assert stored["planned"] == {"steps": 3, "hidden": 5, "batch": 4} and stored["train"]["steps"] == 3
+    assert cvt.run_all(jobs, tier, 0, tmp_path, workers=1, progress=False) == []
+    longer = tiny(cvt, per_task=(("parity", cvt.TaskSettings(steps=4, hidden=5)),))
+    assert cvt.run_all(jobs, longer, 0, tmp_path, workers=1, progress=False) == [str(path)]
+    assert json.loads(path.read_text())["train"]["steps"] == 4
+
+
+def test_results_stored_before_planned_settings_read_their_tier_pairs(cvt):
+    old = {"task": "parity", "config": {"steps": 20, "hidden": 64, "batch": 128, "task_steps": [["parity", 5]],
+                                        "task_hidden": [["modular_arithmetic", 128]]}}  # fmt: skip
+    assert cvt.planned_of(old) == {"steps": 5, "hidden": 64, "batch": 128}
