@@ -524,12 +524,49 @@ def ticks_table(results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy") -> None:
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+CURVE_COLORS = {"train": "gray", "40": "tab:blue", "100": "tab:orange", "500": "tab:red"}
+"""The colour of the training accuracy and of each probe length in the learning-curve figures."""
+
+
+def draw_curve(ax: Any, curve: list[dict], x: list[float], lengths: Sequence[str] = ("40", "100", "500")) -> None:
+    """One run's learning curve on ``ax``: the recent training accuracy and the accuracy at ``lengths``."""
+    ax.plot(x, [p["train_accuracy"] for p in curve], color=CURVE_COLORS["train"], lw=0.8)
+    for n in lengths:
+        ax.plot(x, [p["per_token_accuracy"][n] for p in curve], color=CURVE_COLORS[n], lw=0.9)
+    ax.set_ylim(-0.03, 1.03)
+
+
+def curve_legend(plt: Any, lengths: Sequence[str] = ("40", "100", "500")) -> list[Any]:
+    """Legend handles for :func:`draw_curve`'s lines."""
+    keys = ("train",) + tuple(lengths)
+    return [plt.Line2D([], [], color=CURVE_COLORS[k], label="training batches" if k == "train" else f"length {k}")
+            for k in keys]  # fmt: skip
+
+
+def save_figure(
+    plt: Any, fig: Any, path: Path, title: str, handles: list[Any], *, ncol: int, bottom: float, dpi: int = 100
+) -> None:
+    """Legend below, title above, tight layout, written to ``path`` (its folder made), and closed."""
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7 if ncol > 4 else 8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, bottom, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
+def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy") -> None:
+    plt = pyplot()
     tasks = [t for t in TASKS if t in table]
     cols = min(4, len(tasks))
     rows = (len(tasks) + cols - 1) // cols
@@ -562,27 +599,18 @@ def plot(table: dict, path: Path, title: str, metric: str = "sequence_accuracy")
         ax.set_ylabel(metric.replace("_", " "))
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
-    handles, labels = {}, {}
+    handles: dict[str, Any] = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)
-            labels[lab] = lab
-    fig.legend(list(handles.values()), list(labels), loc="lower center", ncol=min(8, len(labels)), fontsize=7)
-    fig.suptitle(title, fontsize=11)
-    legend_rows = (len(labels) + 7) // 8
-    fig.tight_layout(rect=(0, 0.03 + 0.03 * legend_rows, 1, 0.96))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    legend_rows = (len(handles) + 7) // 8
+    save_figure(plt, fig, path, title, list(handles.values()), ncol=min(8, len(handles)),
+                bottom=0.03 + 0.03 * legend_rows, dpi=110)  # fmt: skip
 
 
 def plot_curves(results: list[dict], path: Path, title: str) -> None:
     """Learning curves: training accuracy and the accuracy at lengths 40, 100 and 500, every seed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     runs = [r for r in results if r["model"] != "compiled" and r.get("train", {}).get("curve")]
     if not runs:
         return
@@ -590,15 +618,11 @@ def plot_curves(results: list[dict], path: Path, title: str) -> None:
     models = [m for m in VARIANTS if any(r["model"] == m for r in runs)]
     fig, axes = plt.subplots(len(models), len(tasks), figsize=(3.6 * len(tasks), 2.6 * len(models)),
                              squeeze=False, sharex=True, sharey=True)  # fmt: skip
-    colors = {"train": "gray", "40": "tab:blue", "100": "tab:orange", "500": "tab:red"}
     for i, m in enumerate(models):
         for j, t in enumerate(tasks):
             ax = axes[i, j]
             for r in (r for r in runs if r["model"] == m and r["task"] == t):
-                steps = [p["step"] for p in r["train"]["curve"]]
-                ax.plot(steps, [p["train_accuracy"] for p in r["train"]["curve"]], color=colors["train"], lw=0.8)
-                for n in ("40", "100", "500"):
-                    ax.plot(steps, [p["per_token_accuracy"][n] for p in r["train"]["curve"]], color=colors[n], lw=0.9)
+                draw_curve(ax, r["train"]["curve"], [p["step"] for p in r["train"]["curve"]])
             ax.set_ylim(-0.03, 1.03)
             if i == 0:
                 ax.set_title(t, fontsize=9)
@@ -606,14 +630,7 @@ def plot_curves(results: list[dict], path: Path, title: str) -> None:
                 ax.set_ylabel(m, fontsize=9)
             if i == len(models) - 1:
                 ax.set_xlabel("batches")
-    handles = [plt.Line2D([], [], color=c, label=("training batches" if k == "train" else f"length {k}"))
-               for k, c in colors.items()]  # fmt: skip
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(plt, fig, path, title, curve_legend(plt), ncol=4, bottom=0.05)
 
 
 def write_into_docs(docs: Path, tier_name: str, text: str) -> bool:
@@ -631,7 +648,7 @@ def write_into_docs(docs: Path, tier_name: str, text: str) -> bool:
 
 
 def report(out: Path, figures: Path | None, tier_name: str, docs: Path | None = None) -> dict:
-    """Aggregate the result files of ``out``: summary.json, table.md, the plots (with ``figures``) and the docs block."""
+    """Aggregate the result files of ``out``: summary.json, table.md, plots (with ``figures``), the docs block."""
     results = load_results(out)
     table = aggregate(results)
     tier = TIERS.get(tier_name)

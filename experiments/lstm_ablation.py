@@ -100,29 +100,15 @@ def main() -> int:
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = cvt.pyplot()
     fig, axes = plt.subplots(1, len(rows), figsize=(2.9 * len(rows), 2.8), sharey=True, squeeze=False)
     for ax, r in zip(axes[0], rows, strict=True):
         for curve in r["curves"]:
-            examples = [p["step"] * r["tier"]["batch"] / 1000 for p in curve]
-            ax.plot(examples, [p["train_accuracy"] for p in curve], color="gray", lw=0.8)
-            ax.plot(examples, [p["per_token_accuracy"]["500"] for p in curve], color="tab:red", lw=1)
+            cvt.draw_curve(ax, curve, [p["step"] * r["tier"]["batch"] / 1000 for p in curve], lengths=("500",))
         ax.set_title(r["config"], fontsize=7)
         ax.set_xlabel("examples seen (thousands)", fontsize=7)
-        ax.set_ylim(-0.03, 1.03)
     axes[0][0].set_ylabel("accuracy")
-    handles = [plt.Line2D([], [], color="gray", label="training batches"),
-               plt.Line2D([], [], color="tab:red", label="length 500")]  # fmt: skip
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 0.92))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    cvt.save_figure(plt, fig, path, title, cvt.curve_legend(plt, ("500",)), ncol=2, bottom=0.08)
 
 
 if __name__ == "__main__":
