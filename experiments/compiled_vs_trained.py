@@ -442,8 +442,10 @@ def aggregate(results: list[dict]) -> dict:
                     "sequence_accuracy": e["sequence_accuracy"], "per_token_accuracy": e["per_token_accuracy"],
                 }  # fmt: skip
             continue
-        entry = models.setdefault(r["model"], {"runs": 0, "diverged": 0, "_ok": [], "_teacher": []})
+        entry = models.setdefault(r["model"], {"runs": 0, "diverged": 0, "_ok": [], "_teacher": [], "trained": []})
         entry["runs"] += 1
+        if planned_of(r) not in entry["trained"]:
+            entry["trained"].append(planned_of(r))
         if r["status"] == "ok":
             entry["_ok"].append(r["eval"])
             if "eval_teacher_forced" in r:
@@ -491,15 +493,40 @@ def _cell(e: dict | None, key: str) -> str:
     return text
 
 
-def markdown_table(table: dict, key: str = "score") -> str:
-    """One row per model, one column per task: ``median (max) [train median]`` of the score, or the horizon."""
+def stale_cells(table: dict, tier: Tier | None) -> dict[tuple[str, str], list[dict]]:
+    """``(task, model)`` cells with a run trained otherwise than ``tier`` now plans, and how they were trained."""
+    if tier is None:
+        return {}
+    return {
+        (t, m): e["trained"]
+        for t, models in table.items()
+        for m, e in models.items()
+        if any(p != tier.planned(t) for p in e.get("trained", []))
+    }
+
+
+def markdown_table(table: dict, key: str = "score", tier: Tier | None = None, footnotes: bool = True) -> str:
+    """One row per model, one column per task: ``median (max) [train median]`` of the score, or the horizon.
+
+    With ``tier``, a cell holding runs trained otherwise than the tier now plans is marked †, and a
+    footnote says how they were trained.
+    """
     tasks = [t for t in TASKS if t in table]
+    stale = stale_cells(table, tier)
     lines = [
         "| model | " + " | ".join(f"`{t}` ({get_task(t).chomsky})" for t in tasks) + " |",
         "|---|" + "---:|" * len(tasks),
     ]
     for m in _columns(table):
-        lines.append(f"| `{m}` | " + " | ".join(_cell(table[t].get(m), key) for t in tasks) + " |")
+        cells = (_cell(table[t].get(m), key) + (" †" if (t, m) in stale else "") for t in tasks)
+        lines.append(f"| `{m}` | " + " | ".join(cells) + " |")
+    if stale and tier is not None and footnotes:
+        lines.append("")
+        for (t, m), trained in stale.items():
+            how = "; ".join(f"{p['steps']:,} batches of {p['batch']}, hidden {p['hidden']}" for p in trained)
+            p = tier.planned(t)
+            lines.append(f"† `{m}` on `{t}`: trained with {how}; the tier now plans {p['steps']:,} batches of "
+                         f"{p['batch']}, hidden {p['hidden']} (not yet rerun).  ")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -662,8 +689,8 @@ def report(out: Path, figures: Path | None, tier_name: str, docs: Path | None = 
     seconds = sum(r.get("seconds", 0.0) for r in results)
     text = (
         "Score in % over the test lengths (median over seeds, max in brackets) [median score on the training "
-        "lengths]:\n\n" + markdown_table(table) + "\n" + noise + "Horizon (median (max)):\n\n"
-        + markdown_table(table, "horizon") + "\n"
+        "lengths]:\n\n" + markdown_table(table, tier=tier) + "\n" + noise + "Horizon (median (max)):\n\n"
+        + markdown_table(table, "horizon", tier=tier, footnotes=False) + "\n"
         + f"{len(runs)} trained jobs and {len(results) - len(runs)} compiled jobs; {seconds / 3600:.2f} hours of "
         "job time in all (the sum over jobs, each on one core).\n"
     )  # fmt: skip
@@ -728,7 +755,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_all(make_jobs(tasks, models, tier, args.seed), tier, args.seed, out, args.workers, not args.no_progress)
         print(f"jobs done in {time.monotonic() - started:.0f} s", file=sys.stderr)
     table = report(out, None if args.no_plot else args.figures, args.tier, None if args.no_docs else args.docs)
-    print(markdown_table(table))
+    print(markdown_table(table, tier=tier))
     return 0
 
 

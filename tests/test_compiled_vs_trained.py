@@ -103,6 +103,11 @@ def test_a_job_stored_with_other_steps_is_rerun_and_per_task_settings_apply(cvt,
     assert stored["planned"] == {"steps": 3, "hidden": 5, "batch": 4} and stored["train"]["steps"] == 3
     assert cvt.run_all(jobs, tier, 0, tmp_path, workers=1, progress=False) == []
     longer = tiny(cvt, per_task=(("parity", cvt.TaskSettings(steps=4, hidden=5)),))
+    table = cvt.aggregate(cvt.load_results(tmp_path))
+    assert "†" not in cvt.markdown_table(table, tier=tier)
+    marked = cvt.markdown_table(table, tier=longer)
+    assert "| `elman_tanh` |" in marked and "†" in marked.split("\n")[2]
+    assert "trained with 3 batches of 4, hidden 5; the tier now plans 4 batches of 4, hidden 5" in marked
     assert cvt.run_all(jobs, longer, 0, tmp_path, workers=1, progress=False) == [str(path)]
     assert json.loads(path.read_text())["train"]["steps"] == 4
 
