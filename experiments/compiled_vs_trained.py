@@ -205,7 +205,7 @@ TIERS = {
         lengths=SHORT_LENGTHS + (41, 60, 100, 200), n_test=16, tasks=tuple(TASKS), models=QUICK_MODELS,
     ),
     "standard": Tier(
-        hidden=64, seeds=3, learning_rates=(1e-3,), steps=3000, batch=32,
+        hidden=64, seeds=3, learning_rates=(1e-3,), steps=3000, batch=128,
         lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=tuple(TASKS), models=ALL_MODELS,
         curve_every=500,
     ),
@@ -384,16 +384,18 @@ def run_job(args: tuple[dict, Tier, int, Path, bool]) -> tuple[str, str]:
 
 
 def make_jobs(tasks: Sequence[str], models: Sequence[str], tier: Tier, seed: int) -> list[dict]:
-    """The compiled job of each task, then every (task, model, seed, learning rate) that applies."""
+    """The compiled job of each task, then every (task, model, seed, learning rate) that applies.
+
+    The trained jobs come seed by seed: all of the first seed's jobs before any of the second's, so
+    that a tier stopped part way has every model on every task once before it has any twice.
+    """
     jobs: list[dict] = [{"task": t, "model": "compiled"} for t in tasks]
-    for t in tasks:
-        for m in models:
-            if not VARIANTS[m].applies(get_task(t)):
-                continue
-            for lr in tier.learning_rates:
+    for k in range(tier.seeds):
+        for t in tasks:
+            for m in (m for m in models if VARIANTS[m].applies(get_task(t))):
                 jobs += [
                     {"task": t, "model": m, "seed": seed + k, "learning_rate": lr, "extra_steps": tier.extra_steps}
-                    for k in range(tier.seeds)
+                    for lr in tier.learning_rates
                 ]
     return jobs
 
