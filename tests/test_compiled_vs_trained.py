@@ -123,6 +123,7 @@ def test_jobs_come_seed_by_seed_so_a_partial_tier_covers_every_cell_once(cvt):
     tier = replace(tiny(cvt), seeds=2, learning_rates=(1e-2, 1e-3))
     jobs = [j for j in cvt.make_jobs(["parity", "anbn"], ["lstm", "gru"], tier, seed=5) if j["model"] != "compiled"]
     assert [(j["seed"], j["task"], j["model"], j["learning_rate"]) for j in jobs[:4]] == [
-        (5, "parity", "lstm", 1e-2), (5, "parity", "lstm", 1e-3), (5, "parity", "gru", 1e-2), (5, "parity", "gru", 1e-3),
+        (5, "parity", "lstm", 1e-2), (5, "parity", "lstm", 1e-3),
+        (5, "parity", "gru", 1e-2), (5, "parity", "gru", 1e-3),
     ]  # fmt: skip
     assert {j["seed"] for j in jobs[:8]} == {5} and {j["seed"] for j in jobs[8:]} == {6} and len(jobs) == 16
