@@ -127,3 +127,26 @@ def test_jobs_come_seed_by_seed_so_a_partial_tier_covers_every_cell_once(cvt):
         (5, "parity", "gru", 1e-2), (5, "parity", "gru", 1e-3),
     ]  # fmt: skip
     assert {j["seed"] for j in jobs[:8]} == {5} and {j["seed"] for j in jobs[8:]} == {6} and len(jobs) == 16
+
+
+def test_the_cycle_probe_bins_walks_by_excursion_and_refuses_other_tasks(tmp_path):
+    spec = importlib.util.spec_from_file_location("cycle_probe", SCRIPT.parent / "cycle_probe.py")
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    from turingrnn.checkpoint import save_checkpoint
+    from turingrnn.protocol import model_for_task
+    from turingrnn.tasks import TaskExample, get_task
+
+    assert probe.excursion(TaskExample("1121220", ("1",))) == 2 and probe.excursion(TaskExample("", ("0",))) == 0
+    assert probe.excursion(TaskExample("222", ("2",))) == 3
+    assert [probe.bin_label(k) for k in (0, 1, len(probe.BINS) - 1)] == ["0-5", "6-10", "51+"]
+    path = tmp_path / "m.npz"
+    cycle = get_task("cycle_navigation")
+    save_checkpoint(model_for_task(cycle, "elman_relu", 4), path, meta={"task": "cycle_navigation"})
+    result = probe.probe(path, (3, 12), 20, 0)
+    assert sum(b["walks"] for k, b in result["by_length"]["12"].items() if k != "all") == 20
+    assert "| 12 |" in probe.table(result)
+    other = tmp_path / "p.npz"
+    save_checkpoint(model_for_task(get_task("parity"), "elman_relu", 4), other, meta={"task": "parity"})
+    with pytest.raises(SystemExit, match="trained on 'parity'"):
+        probe.probe(other, (3,), 4, 0)
