@@ -11,9 +11,14 @@ verification against the reference interpreter (:mod:`turingrnn.interpreter`,
 
 from .compiler import compile_machine
 from .errors import (
+    BackendError,
+    CheckpointError,
     CompileError,
     ConflictingTransitionError,
+    DecodeError,
     InputError,
+    NetworkFileError,
+    NotRecordedError,
     ParseError,
     PrecisionError,
     SpecError,
@@ -41,6 +46,11 @@ from .verify import verify
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackendError",
+    "CheckpointError",
+    "DecodeError",
+    "NetworkFileError",
+    "NotRecordedError",
     "ANY",
     "EMPTY",
     "NOOP",

@@ -27,11 +27,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .errors import TuringRNNError
-
-
-class DecodeError(TuringRNNError, ValueError):
-    """A neuron value is not a valid code (the network state left the code)."""
+from .errors import DecodeError
 
 
 def base_of(alphabet: tuple[str, ...]) -> int:

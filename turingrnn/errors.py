@@ -124,3 +124,19 @@ class BackendError(TuringRNNError, RuntimeError):
 
 class CheckpointError(TuringRNNError, ValueError):
     """A checkpoint file is missing, malformed, from another cell, or does not fit the model asked for."""
+
+
+class DecodeError(TuringRNNError, ValueError):
+    """A neuron value is not a valid code (the network state left the code)."""
+
+
+class NetworkFileError(TuringRNNError, ValueError):
+    """A network file is corrupted, or does not match what it claims."""
+
+
+class ProofError(TuringRNNError, ValueError):
+    """``prove`` cannot interpret a network: it is not from the compiler, or its labels or metadata are unknown."""
+
+
+class NotRecordedError(TuringRNNError, LookupError):
+    """A trace was asked for values or configurations its ``record`` mode did not keep."""

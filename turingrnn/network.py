@@ -37,14 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CompileError, TuringRNNError
+from .errors import CompileError, NetworkFileError, TuringRNNError
 
 FORMAT_VERSION = 1
 """Version of the ``.npz`` network file layout."""
-
-
-class NetworkFileError(TuringRNNError, ValueError):
-    """A network file is corrupted, or does not match what it claims."""
 
 
 def sigma(z: Fraction) -> Fraction:

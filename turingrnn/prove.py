@@ -71,7 +71,7 @@ from typing import Any
 
 from .compiler import CONSTRUCTIONS, INPUT_MODES, compile_machine
 from .encoding import digit_of
-from .errors import InputError, TuringRNNError
+from .errors import InputError, ProofError
 from .machines import EMPTY, StackMachine, TuringMachine
 from .network import Linear, Network, StackReadout, sigma
 from .trace import READOUT_KINDS, reduction_of, stop_reason
@@ -85,10 +85,6 @@ the symbol below a popped top: their classes are refined by it."""
 
 LOADER = ("load:seen", "load:scale", "load:acc", "load:hand")
 """The stream loader's neurons that the input proof reads (plus ``load:digit:<a>``)."""
-
-
-class ProofError(TuringRNNError, ValueError):
-    """``prove`` cannot interpret a network: it is not from the compiler, or its labels or metadata are unknown."""
 
 
 # ---------------------------------------------------------------- affine expressions over the symbols

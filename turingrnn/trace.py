@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from .encoding import DecodeError, decode_word
-from .errors import TuringRNNError
+from .errors import NotRecordedError, TuringRNNError
 from .interpreter import Configuration, RunResult, StackConfiguration, Status, TMConfiguration, finish
 from .machines import TuringMachine
 from .network import Network
@@ -42,10 +42,6 @@ Getter = Callable[[str], Fraction]
 
 READOUT_KINDS = ("stack", "tape", "reduced")
 """The kinds of :class:`~turingrnn.network.Readout` this module decodes."""
-
-
-class NotRecordedError(TuringRNNError, LookupError):
-    """A trace was asked for values or configurations its ``record`` mode did not keep."""
 
 
 @functools.lru_cache(maxsize=64)
