@@ -55,7 +55,9 @@ import numpy as np
 from .errors import ShapeError, TrainingConfigError
 
 State = tuple[np.ndarray, ...]
-"""A recurrent state: ``(h,)`` for Elman and GRU, ``(h, c)`` for LSTM, each ``(batch, hidden)``; other cores name theirs."""
+"""A recurrent state: ``(h,)`` for Elman and GRU, ``(h, c)`` for LSTM, each ``(batch, hidden)``.
+
+Other cores name theirs (:attr:`Core.state_names`)."""
 
 PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_out", "bias_out")
 """The parameters of a one-layer gated model (Elman, LSTM, GRU), in a fixed order."""
@@ -342,7 +344,8 @@ class ElmanCore(GatedCore):
     def __init__(self, input_size: int, hidden_size: int, *, nonlinearity: str = "tanh", dtype: Any = np.float64):
         super().__init__(input_size, hidden_size, dtype=dtype)
         if nonlinearity not in self.NONLINEARITIES:
-            raise TrainingConfigError(f"nonlinearity must be one of {', '.join(self.NONLINEARITIES)}, got {nonlinearity!r}")
+            allowed = ", ".join(self.NONLINEARITIES)
+            raise TrainingConfigError(f"nonlinearity must be one of {allowed}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         self.name = f"elman_{nonlinearity}"  # type: ignore[misc]
 
@@ -428,7 +431,9 @@ class LSTMCore(GatedCore):
             hs[t], cs[t] = h, c
         return hs, {"h": hs, "c": cs, "tc": tcs, "acts": acts, "x": xt, "h0": start[0], "c0": start[1]}
 
-    def _cell_forward(self, params: dict[str, np.ndarray], z: np.ndarray, c: np.ndarray, gate: np.ndarray) -> np.ndarray:
+    def _cell_forward(
+        self, params: dict[str, np.ndarray], z: np.ndarray, c: np.ndarray, gate: np.ndarray
+    ) -> np.ndarray:
         """One step: write the gates for the pre-activations ``z`` into ``gate``; return the new cell ``c'``."""
         n = self.hidden_size
         gate[:, : 2 * n] = sigmoid(z[:, : 2 * n])
@@ -456,8 +461,10 @@ class LSTMCore(GatedCore):
     def _cell_backward(
         self, params: dict[str, np.ndarray], gate: np.ndarray, c_prev: np.ndarray, dc: np.ndarray, d: np.ndarray
     ) -> np.ndarray:
-        """One step back: given ``dL/dc'`` through ``h'`` and the next step, and ``d`` holding ``dL/dz`` of the
-        output gate, fill in the other gates' ``dL/dz``; return ``dL/dc``."""
+        """One step back: fill in the gates' ``dL/dz`` and return ``dL/dc``.
+
+        ``dc`` is ``dL/dc'`` through ``h'`` and the next step; ``d`` holds ``dL/dz`` of the output gate.
+        """
         n = self.hidden_size
         i, f, g = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n : 3 * n]
         d[:, :n] = dc * g * i * (1 - i)

@@ -283,9 +283,7 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
     else:
         from .fast import run_float
 
-        trace = cast(
-            Trace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps)
-        )
+        trace = cast(Trace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps))
         diverged, steps, why = trace.diverged_at, trace.steps, trace.info.get("divergence")
         if diverged is None:
             return trace.decode(), trace.ticks, None, None

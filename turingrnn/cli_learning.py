@@ -160,7 +160,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print("length  per-token  sequence")
     for n in lengths:
         print(
-            f"{n:6d}  {100 * summary['per_token_accuracy'][str(n)]:8.1f}%  {100 * summary['sequence_accuracy'][str(n)]:7.1f}%"
+            f"{n:6d}  {100 * summary['per_token_accuracy'][str(n)]:8.1f}%  "
+            f"{100 * summary['sequence_accuracy'][str(n)]:7.1f}%"
         )
     return 0
 
@@ -196,7 +197,8 @@ def _compare(args: argparse.Namespace) -> int:
                           "models": {name: s for name, s in rows}}))  # fmt: skip
         return 0
     print(f"{task.name}: {args.n} examples per length, seed {args.seed}; score = per-token accuracy (%) over lengths "
-          ">= 41, train score over lengths <= 40, horizon = longest length up to which every length is >= 99% right")  # fmt: skip
+          ">= 41, train score over lengths <= 40, horizon = longest length up to which every length is >= 99% "
+          "right")  # fmt: skip
     width = max(len(name) for name, _ in rows)
     print(f"{'model':<{width}}  score  train  horizon")
     for name, s in rows:

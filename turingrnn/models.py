@@ -164,7 +164,8 @@ register(
         "dense_clockwork_rnn",
         DenseClockworkCore,
         {"periods": DEFAULT_PERIODS},
-        "dense clockwork RNN: every module updates every step from T_i steps back, shift invariant (Neverova et al. 2016)",
+        "dense clockwork RNN: every module updates every step from T_i steps back, shift invariant "
+        "(Neverova et al. 2016)",
     )
 )
 register(
