@@ -57,6 +57,7 @@ def test_compare_puts_the_compiled_network_and_the_checkpoints_on_one_table(caps
         (["train", "parity", "--cell", "lstmm", "-o", "m.npz"], "unknown cell 'lstmm'; the cells are: elman_tanh"),
         (["train", "parity", "--cell", "lstm", "-o", "m.pt"], "a checkpoint file name must end in .npz"),
         (["train", "parity", "--cell", "lstm", "--steps", "0", "-o", "m.npz"], "--steps must be a positive integer"),
+        (["train", "parity", "--cell", "lstm", "--threads", "0", "-o", "m.npz"], "--threads must be a positive"),
         (["train", "parity", "--cell", "gru", "--option", "forget_bias=1", "-o", "m.npz"],
          "cell 'gru' takes no option 'forget_bias'"),
         (["evaluate", "missing.npz"], "no checkpoint file at 'missing.npz'"),
@@ -74,3 +75,17 @@ def test_bad_names_and_files_get_one_line_errors(capsys, tmp_path, monkeypatch, 
 def test_a_checkpoint_from_another_task_is_refused_by_compare(capsys, parity_checkpoint):
     code, _, err = run(capsys, "compare", "cycle_navigation", str(parity_checkpoint), "--lengths", "3", "--n", "2")
     assert code == EXIT_ERROR and "was trained on 'parity', not 'cycle_navigation'" in err
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("3", "3")])
+def test_importing_turingrnn_first_pins_openblas_to_one_thread_unless_told(given, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = "import os, turingrnn; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected

@@ -7,10 +7,22 @@ machine, :mod:`turingrnn.reduction`) → compiler (:mod:`turingrnn.compiler`) �
 (:mod:`turingrnn.exact`) → decoded configurations (:mod:`turingrnn.trace`) →
 verification against the reference interpreter (:mod:`turingrnn.interpreter`,
 :mod:`turingrnn.verify`).
+
+BLAS threads: unless ``OPENBLAS_NUM_THREADS`` is already set, or numpy was
+imported before turingrnn, importing turingrnn pins OpenBLAS to one thread.
+The package's matrix products are small (recurrent steps, batches of 128 or
+less); on this project's 2-core machines multi-threaded BLAS made a training
+step slower, not faster (see docs/performance.md, "Threads").
 """
 
-from .compiler import compile_machine
-from .errors import (
+import os as _os
+import sys as _sys
+
+if "numpy" not in _sys.modules:
+    _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from .compiler import compile_machine  # noqa: E402
+from .errors import (  # noqa: E402
     BackendError,
     CheckpointError,
     CompileError,
@@ -26,11 +38,11 @@ from .errors import (
     TuringRNNError,
     UnknownMachineError,
 )
-from .exact import run_exact
-from .interpreter import RunResult, StackConfiguration, Status, TMConfiguration, run, steps
-from .machines import ANY, EMPTY, NOOP, POP, Example, StackMachine, StackOp, StackRule, TMRule, TuringMachine, push
-from .network import Network
-from .parsing import (
+from .exact import run_exact  # noqa: E402
+from .interpreter import RunResult, StackConfiguration, Status, TMConfiguration, run, steps  # noqa: E402
+from .machines import ANY, EMPTY, NOOP, POP, Example, StackMachine, StackOp, StackRule, TMRule, TuringMachine, push  # noqa: E402
+from .network import Network  # noqa: E402
+from .parsing import (  # noqa: E402
     dump,
     dump_bbchallenge,
     dump_toml,
@@ -39,9 +51,9 @@ from .parsing import (
     loads_toml,
     parse_bbchallenge,
 )
-from .reduction import tm_to_stack_machine
-from .trace import Trace
-from .verify import verify
+from .reduction import tm_to_stack_machine  # noqa: E402
+from .trace import Trace  # noqa: E402
+from .verify import verify  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -64,6 +64,8 @@ def add_commands(sub: Any) -> dict[str, Any]:
                     help="a cell option, e.g. forget_bias=1 (repeatable)")  # fmt: skip
     tr.add_argument("--backend", choices=BACKENDS, default="numpy")
     tr.add_argument("--device", default="cpu", help="torch device: cpu or cuda (torch backend)")
+    tr.add_argument("--threads", type=int, default=1, metavar="N",
+                    help="torch CPU threads (torch backend; default 1: fastest for these sizes)")  # fmt: skip
     tr.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.npz", help="checkpoint to write")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
     tr.add_argument("--json", action="store_true", help="print one JSON object")
@@ -96,8 +98,12 @@ def _positive(name: str, value: int) -> None:
 def _train(args: argparse.Namespace) -> int:
     task = get_task(args.task)
     get_spec(args.cell)
-    for name in ("hidden", "layers", "steps", "batch"):
+    for name in ("hidden", "layers", "steps", "batch", "threads"):
         _positive(name, getattr(args, name))
+    if args.backend == "torch":
+        from .torch_backend import require_torch
+
+        require_torch().set_num_threads(args.threads)
     if args.output.suffix != ".npz":
         raise CheckpointError(f"-o {str(args.output)!r}: a checkpoint file name must end in .npz")
     options = dict(args.option)
