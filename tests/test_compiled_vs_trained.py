@@ -150,3 +150,22 @@ def test_the_cycle_probe_bins_walks_by_excursion_and_refuses_other_tasks(tmp_pat
     save_checkpoint(model_for_task(get_task("parity"), "elman_relu", 4), other, meta={"task": "parity"})
     with pytest.raises(SystemExit, match="trained on 'parity'"):
         probe.probe(other, (3,), 4, 0)
+
+
+def test_the_cycle_lstm_search_stores_one_run_and_reports_it(tmp_path):
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("cycle_lstm_search", SCRIPT.parent / "cycle_lstm_search.py")
+    search = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(search)
+    argv = ["--hidden", "4", "--steps", "3", "--init", "haiku", "--out", str(tmp_path)]
+    assert search.main(argv) == 0
+    stored = json.loads((tmp_path / "cycle_navigation_lstm_h4_lr0.001_s3_seed0_b128_haiku.json").read_text())
+    assert set(stored["eval"]) >= {"score", "train_score", "horizon"} and stored["curve"] == []
+    assert "| 4 | 0.001 | 3 | 0 | haiku |" in search.report(tmp_path)
+    from turingrnn.protocol import model_for_task
+    from turingrnn.tasks import get_task
+
+    model = model_for_task(get_task("cycle_navigation"), "lstm", 8, forget_bias=1.0)
+    search.haiku_init(model, 0)
+    assert not model.params["bias_ih"].any() and (model.params["bias_hh"][8:16] == 1).all()
+    assert abs(model.params["weight_hh"]).max() <= 2 / (4 + 8) ** 0.5 + 1e-6
