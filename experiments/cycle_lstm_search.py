@@ -3,7 +3,7 @@
 Usage:
     python experiments/cycle_lstm_search.py --hidden 256 --lr 1e-3 --steps 20000 --seed 0 [--init haiku]
         [--out experiments/results/cycle_lstm_search] [--checkpoint model.npz]
-    python experiments/cycle_lstm_search.py --report
+    python experiments/cycle_lstm_search.py --report [--docs docs/results.md]
 
 One run trains an LSTM (forget bias 1, ``Linear(ReLU(h))`` readout, float32, the torch backend,
 batches of 128 over lengths 1-40: the control tier's protocol) on cycle navigation with the given
@@ -138,9 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--checkpoint", type=Path, help="also write the trained model here (.npz)")
     parser.add_argument("--report", action="store_true", help="print the table of the stored runs")
+    parser.add_argument("--docs", type=Path, help="with --report: page whose block 'cycle_lstm_search' is rewritten")
     args = parser.parse_args(argv)
     if args.report:
-        print(report(args.out))
+        text = report(args.out)
+        print(text)
+        if args.docs:
+            from cycle_probe import load_compiled_vs_trained
+
+            load_compiled_vs_trained().write_into_docs(args.docs, "cycle_lstm_search", text)
         return 0
     name = tag(args.hidden, args.lr, args.steps, args.seed, args.batch, args.init)
     if (args.out / f"{name}.json").exists():

@@ -95,7 +95,7 @@ def table(result: dict) -> str:
 
 def plot(results: list[dict], path: Path) -> None:
     """Accuracy against the excursion bin, one line per length, one panel per checkpoint."""
-    cvt = _compiled_vs_trained()
+    cvt = load_compiled_vs_trained()
     plt = cvt.pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.2), squeeze=False, sharey=True)
     labels = [bin_label(k) for k in range(len(BINS))]
@@ -114,7 +114,7 @@ def plot(results: list[dict], path: Path) -> None:
                     "excursions of training walks)", handles, ncol=len(handles), bottom=0.1)  # fmt: skip
 
 
-def _compiled_vs_trained():  # type: ignore[no-untyped-def]
+def load_compiled_vs_trained():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("compiled_vs_trained", ROOT / "experiments/compiled_vs_trained.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules["compiled_vs_trained"] = module
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.figure:
         plot(results, args.figure)
     if args.docs:
-        _compiled_vs_trained().write_into_docs(args.docs, "cycle_probe", text)
+        load_compiled_vs_trained().write_into_docs(args.docs, "cycle_probe", text)
     return 0
 
 
