@@ -118,7 +118,7 @@ def nearest_code(value: Fraction, alphabet: tuple[str, ...], max_depth: int) -> 
     Fraction(1, 6)
     >>> nearest_code(Fraction(1, 6) - Fraction(1, 50), ("a", "b", "c"), 10)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    turingrnn.encoding.DecodeError: code value 0.14666666666666667: the remainder after depth 1 is -0.12, ...
+    turingrnn.errors.DecodeError: code value 0.14666666666666667: the remainder after depth 1 is -0.12, ...
     """
     B = base_of(alphabet)
     N, D = value.numerator, value.denominator  # the remainder after j digits is N / D
