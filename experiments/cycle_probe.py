@@ -29,6 +29,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
@@ -114,6 +115,7 @@ def plot(results: list[dict], path: Path) -> None:
                     "excursions of training walks)", handles, ncol=len(handles), bottom=0.1)  # fmt: skip
 
 
+@functools.cache
 def load_compiled_vs_trained():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("compiled_vs_trained", ROOT / "experiments/compiled_vs_trained.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
