@@ -5,7 +5,7 @@ Usage:
         [--models lstm,gru] [--steps N] [--workers 2] [--seed 0] [--backend numpy|torch]
         [--out experiments/results/compiled_vs_trained] [--figures docs/figures] [--report-only]
 
-The protocol is :mod:`turingrnn.protocol`: train on lengths 1-40 (one random length per batch),
+The protocol is :mod:`turingrnn.learning.protocol`: train on lengths 1-40 (one random length per batch),
 test on lengths 41-500, the same test examples for every model (``n_test`` per evaluated length,
 ``numpy.random.default_rng([seed, length])``). Each trained job records its score on the test
 lengths (per-token accuracy averaged over the evaluated lengths >= 41), its score on the training
@@ -45,9 +45,9 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 import turingrnn as tr  # noqa: E402
-from turingrnn.checkpoint import git_commit  # noqa: E402
 from turingrnn.errors import TrainingDivergedError, UnknownCellError  # noqa: E402
-from turingrnn.protocol import (  # noqa: E402
+from turingrnn.learning.checkpoint import git_commit  # noqa: E402
+from turingrnn.learning.protocol import (  # noqa: E402
     FIRST_TEST_LENGTH,
     TEST_EVAL_LENGTHS,
     TRAIN_EVAL_LENGTHS,
@@ -59,7 +59,7 @@ from turingrnn.protocol import (  # noqa: E402
     summarize,
     train_on_task,
 )
-from turingrnn.tasks import ENGINES, TASKS, Task, get_task, run_compiled, ticks_per_symbol  # noqa: E402
+from turingrnn.learning.tasks import ENGINES, TASKS, Task, get_task, run_compiled, ticks_per_symbol  # noqa: E402
 
 SCHEMA = 2
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ class Variant:
 
     Attributes:
         name: The column name (``lstm``, ``lstm_x2``, ``bi_lstm``, ...).
-        cell: The registry name of :func:`turingrnn.models.make_model`.
+        cell: The registry name of :func:`turingrnn.learning.models.make_model`.
         layers: Stacked layers.
         bidirectional: Reads the input from both ends (only tasks answered after the whole input).
         options: Cell options.
@@ -149,7 +149,7 @@ class Tier:
         forget_bias: Added to the LSTMs' forget-gate bias (Haiku's LSTM adds 1).
         dtype: The models' float type.
         backend: ``numpy`` or ``torch`` (the torch backend when installed, else numpy).
-        extra_steps: Blank computation steps offered after the input (see turingrnn.protocol).
+        extra_steps: Blank computation steps offered after the input (see turingrnn.learning.protocol).
         curve_every: Record the learning curve every this many batches (0: never).
         per_task: ``(task, TaskSettings)`` pairs: the steps and width of those tasks' jobs.
     """

@@ -34,14 +34,14 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from turingrnn.protocol import (  # noqa: E402
+from turingrnn.learning.protocol import (  # noqa: E402
     TEST_EVAL_LENGTHS,
     TRAIN_EVAL_LENGTHS,
     evaluate_on_task,
     model_for_task,
     train_on_task,
 )
-from turingrnn.tasks import get_task  # noqa: E402
+from turingrnn.learning.tasks import get_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "experiments/results/cycle_lstm_search"
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(json.dumps(result) + "\n")
     if args.checkpoint:
-        from turingrnn.checkpoint import save_checkpoint
+        from turingrnn.learning.checkpoint import save_checkpoint
 
         save_checkpoint(model, args.checkpoint, meta={"task": "cycle_navigation", "steps": args.steps})
     return result

@@ -37,9 +37,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from turingrnn.checkpoint import load_checkpoint  # noqa: E402
-from turingrnn.protocol import evaluation_sets, parse_lengths, predict  # noqa: E402
-from turingrnn.tasks import TaskExample, get_task  # noqa: E402
+from turingrnn.learning.checkpoint import load_checkpoint  # noqa: E402
+from turingrnn.learning.protocol import evaluation_sets, parse_lengths, predict  # noqa: E402
+from turingrnn.learning.tasks import TaskExample, get_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BINS = (0, 6, 11, 16, 21, 31, 51)

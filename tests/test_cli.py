@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from turingrnn.cli import EXIT_DIVERGED, EXIT_ERROR, EXIT_OK, EXIT_OUT_OF_STEPS, EXIT_PROBLEMS, main
-from turingrnn.parsing import list_constructions
+from turingrnn.machines.parsing import list_constructions
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -133,9 +133,9 @@ def test_the_cycle_probe_bins_walks_by_excursion_and_refuses_other_tasks(tmp_pat
     spec = importlib.util.spec_from_file_location("cycle_probe", SCRIPT.parent / "cycle_probe.py")
     probe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(probe)
-    from turingrnn.checkpoint import save_checkpoint
-    from turingrnn.protocol import model_for_task
-    from turingrnn.tasks import TaskExample, get_task
+    from turingrnn.learning.checkpoint import save_checkpoint
+    from turingrnn.learning.protocol import model_for_task
+    from turingrnn.learning.tasks import TaskExample, get_task
 
     assert probe.excursion(TaskExample("1121220", ("1",))) == 2 and probe.excursion(TaskExample("", ("0",))) == 0
     assert probe.excursion(TaskExample("222", ("2",))) == 3
@@ -162,8 +162,8 @@ def test_the_cycle_lstm_search_stores_one_run_and_reports_it(tmp_path):
     stored = json.loads((tmp_path / "cycle_navigation_lstm_h4_lr0.001_s3_seed0_b128_haiku.json").read_text())
     assert set(stored["eval"]) >= {"score", "train_score", "horizon"} and stored["curve"] == []
     assert "| 4 | 0.001 | 3 | 0 | haiku |" in search.report(tmp_path)
-    from turingrnn.protocol import model_for_task
-    from turingrnn.tasks import get_task
+    from turingrnn.learning.protocol import model_for_task
+    from turingrnn.learning.tasks import get_task
 
     model = model_for_task(get_task("cycle_navigation"), "lstm", 8, forget_bias=1.0)
     search.haiku_init(model, 0)

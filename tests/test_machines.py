@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import turingrnn as tr
-from turingrnn.machines import ANY, EMPTY
+from turingrnn.machines.model import ANY, EMPTY
 
 
 def tm(**overrides):

@@ -8,12 +8,12 @@ import mpmath  # type: ignore[import-untyped]
 import pytest
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.encoding import DecodeError, encode_word
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.encoding import DecodeError, encode_word
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.mp import binary_fraction_rows, is_exact_base, nearest_code, run_mp
 from turingrnn.errors import InputError
-from turingrnn.exact import run_exact
-from turingrnn.interpreter import StackConfiguration
-from turingrnn.mp import binary_fraction_rows, is_exact_base, nearest_code, run_mp
+from turingrnn.machines.interpreter import StackConfiguration
 
 # Machines whose stacks and half-tapes all have a base that is a power of two (2 or 4 symbols).
 EXACT_BASE_CASES = [

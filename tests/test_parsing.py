@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from strategies import stack_machines, turing_machines
 
 import turingrnn as tr
-from turingrnn.parsing import looks_like_bbchallenge
+from turingrnn.machines.parsing import looks_like_bbchallenge
 
 FLIP = """\
 kind = "tm"
@@ -55,7 +55,7 @@ expect = { status = "accepted", steps = 6, stacks = { in = "", count = "" } }
 
 
 def test_toml_machine_loads_and_passes_its_example() -> None:
-    from turingrnn.interpreter import check_examples
+    from turingrnn.machines.interpreter import check_examples
 
     for text in (FLIP, ANBN):
         m = tr.loads_toml(text, file="x.toml")
@@ -278,7 +278,7 @@ def test_bbchallenge_like_strings_raise_only_package_errors(text: str) -> None:
 
 
 def test_bundled_names_must_be_unique(tmp_path) -> None:
-    from turingrnn.parsing import list_constructions
+    from turingrnn.machines.parsing import list_constructions
 
     for sub in ("tm", "stack"):
         (tmp_path / sub).mkdir()

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.interpreter import StackConfiguration, Status, TMConfiguration, run
-from turingrnn.reduction import StackReduction, _pair_names, tm_to_stack_machine
+from turingrnn.machines.interpreter import StackConfiguration, Status, TMConfiguration, run
+from turingrnn.machines.reduction import StackReduction, _pair_names, tm_to_stack_machine
 
 BB4 = "1RB1LB_1LA0LC_---1LD_1RD0RA"
 LIMIT = 80

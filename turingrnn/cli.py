@@ -43,14 +43,14 @@ from typing import Any, cast
 
 from . import __version__
 from .cli_learning import add_commands
-from .compiler import CONSTRUCTIONS, compile_machine
+from .compile.compiler import CONSTRUCTIONS, compile_machine
+from .compile.network import Network
+from .engines.trace import Trace
 from .errors import SpecWarning, TuringRNNError
-from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
-from .interpreter import steps as iter_steps
-from .machines import Machine, TuringMachine
-from .network import Network
-from .parsing import list_constructions, load_machine
-from .trace import Trace
+from .machines.interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
+from .machines.interpreter import steps as iter_steps
+from .machines.model import Machine, TuringMachine
+from .machines.parsing import list_constructions, load_machine
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -173,7 +173,7 @@ def _interpret(args: argparse.Namespace) -> int:
             raise _UsageError("--trace needs --engine python; the numba kernel keeps no trace")
         if not isinstance(machine, TuringMachine):
             raise _UsageError(f"--engine numba runs Turing machines only; {machine.name!r} is a stack machine")
-        from .fast_interpreter import run_tm_fast
+        from .machines.fast_interpreter import run_tm_fast
 
         result: RunResult = run_tm_fast(machine, args.input, head=args.head, max_steps=args.max_steps)
     else:
@@ -267,7 +267,7 @@ ENGINES = ("exact", "float64", "float32", "mp")
 
 def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None, str | None]:
     """Run the chosen engine: the machine-level result, the ticks, the step that left the code and why (if any)."""
-    from .exact import run_exact
+    from .engines.exact import run_exact
 
     if args.engine == "exact":
         record = "final" if args.progress and not args.verify else "steps"
@@ -276,12 +276,12 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
         )
         return trace.decode(), trace.ticks, None, None
     if args.engine == "mp":
-        from .mp import run_mp
+        from .engines.mp import run_mp
 
         run = run_mp(net, args.input, prec=args.prec, head=args.head, max_steps=args.max_steps)
         diverged, steps, configuration, why = run.diverged_at, run.steps, run.configurations, run.divergence
     else:
-        from .fast import run_float
+        from .engines.fast import run_float
 
         trace = cast(Trace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps))
         diverged, steps, why = trace.diverged_at, trace.steps, trace.info.get("divergence")
@@ -298,7 +298,7 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .verify import verify
+    from .check.verify import verify
 
     net = _network(args)
     if args.engine != "exact" and args.progress:
@@ -348,7 +348,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from .exact import run_exact
+    from .engines.exact import run_exact
 
     net = _network(args)
     labels = [x.strip() for x in args.neurons.split(",") if x.strip()]
@@ -368,7 +368,7 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .verify import all_inputs_up_to, verify
+    from .check.verify import all_inputs_up_to, verify
 
     if args.machine.endswith(".npz"):
         net = Network.load(args.machine)
@@ -387,7 +387,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    from .prove import DEFAULT_MAX_CASES, prove
+    from .check.prove import DEFAULT_MAX_CASES, prove
 
     net = _network(args)
     cert = prove(net.machine, net, max_cases=DEFAULT_MAX_CASES if args.max_cases is None else args.max_cases)
