@@ -82,7 +82,7 @@ def test_a_machine_that_starts_halted_needs_no_detectors(mode: str) -> None:
 
 def test_the_default_plan_gives_the_compact_network() -> None:
     tm = tr.load_machine("binary_increment")
-    builder, *_ = build_plan(tm, default_plan(tm))
+    builder = build_plan(tm, default_plan(tm)).builder
     assert builder.build(ticks_per_step=2).labels == compile_machine(tm).labels
 
 

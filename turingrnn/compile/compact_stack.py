@@ -78,8 +78,8 @@ most one stack (``R = G = J_S = 0``) this is at most
 ``nb + sum_q (k_P(q) + 1) + 4p``.
 
 >>> from turingrnn.machines.parsing import load_machine
->>> builder, readout, preload, ticks = build(load_machine("anbn"))
->>> len(builder.build(ticks_per_step=ticks).labels), ticks
+>>> built = build(load_machine("anbn"))
+>>> len(built.builder.build(ticks_per_step=built.ticks_per_step).labels), built.ticks_per_step
 (17, 2)
 """
 
