@@ -21,7 +21,7 @@ from typing import Any
 
 from ..compile.compiler import compile_machine
 from ..compile.network import Network
-from ..errors import InputError
+from ..errors import DecodeError, InputError
 from ..machines.interpreter import run
 from ..machines.model import StackMachine, TuringMachine
 
@@ -100,10 +100,13 @@ def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, M
 
     expected = run(net.machine, word, head=head, max_steps=max_steps, trace=True)
     trace = run_exact(net, word, head=head, max_steps=max_steps)
-    got = list(trace.configurations)
-    for step, (want, have) in enumerate(itertools.zip_longest(expected.trace or (), got)):
+    for step, want in itertools.zip_longest(range(trace.steps + 1), expected.trace or ()):
+        try:
+            have = None if step is None else trace.configuration(step)
+        except DecodeError as e:  # the network's values left the code: no configuration to compare
+            return step, Mismatch(word, head, step, str(want), f"no configuration ({e})")
         if want != have:
-            return step, Mismatch(word, head, step, str(want), str(have))
+            return step if step is not None else trace.steps + 1, Mismatch(word, head, step, str(want), str(have))
     final = trace.decode()
     for field in ("status", "steps", "accepted", "reason"):
         if getattr(final, field) != getattr(expected, field):
