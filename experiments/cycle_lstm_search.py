@@ -144,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         text = report(args.out)
         print(text)
         if args.docs:
-            from cycle_probe import load_compiled_vs_trained
+            from turingrnn.learning.comparison_report import write_into_docs
 
-            load_compiled_vs_trained().write_into_docs(args.docs, "cycle_lstm_search", text)
+            write_into_docs(args.docs, "cycle_lstm_search", text)
         return 0
     name = tag(args.hidden, args.lr, args.steps, args.seed, args.batch, args.init)
     if (args.out / f"{name}.json").exists():

@@ -29,8 +29,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import functools  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -38,6 +36,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from turingrnn.learning.checkpoint import load_checkpoint  # noqa: E402
+from turingrnn.learning.comparison_figures import pyplot, save_figure  # noqa: E402
+from turingrnn.learning.comparison_report import write_into_docs  # noqa: E402
 from turingrnn.learning.protocol import evaluation_sets, parse_lengths, predict  # noqa: E402
 from turingrnn.learning.tasks import TaskExample, get_task  # noqa: E402
 
@@ -96,8 +96,7 @@ def table(result: dict) -> str:
 
 def plot(results: list[dict], path: Path) -> None:
     """Accuracy against the excursion bin, one line per length, one panel per checkpoint."""
-    cvt = load_compiled_vs_trained()
-    plt = cvt.pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.2), squeeze=False, sharey=True)
     labels = [bin_label(k) for k in range(len(BINS))]
     for ax, r in zip(axes[0], results, strict=True):
@@ -111,17 +110,8 @@ def plot(results: list[dict], path: Path) -> None:
         ax.set_ylim(-0.03, 1.03)
     axes[0][0].set_ylabel("accuracy")
     handles = axes[0][0].get_legend_handles_labels()[0]
-    cvt.save_figure(plt, fig, path, "cycle navigation: accuracy by how far the walk strays (shaded: the "
-                    "excursions of training walks)", handles, ncol=len(handles), bottom=0.1)  # fmt: skip
-
-
-@functools.cache
-def load_compiled_vs_trained():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("compiled_vs_trained", ROOT / "experiments/compiled_vs_trained.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["compiled_vs_trained"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    save_figure(plt, fig, path, "cycle navigation: accuracy by how far the walk strays (shaded: the "
+                "excursions of training walks)", handles, ncol=len(handles), bottom=0.1)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.figure:
         plot(results, args.figure)
     if args.docs:
-        load_compiled_vs_trained().write_into_docs(args.docs, "cycle_probe", text)
+        write_into_docs(args.docs, "cycle_probe", text)
     return 0
 
 
