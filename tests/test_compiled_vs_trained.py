@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,13 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from turingrnn.errors import UnknownCellError, UnknownTaskError
+from turingrnn.errors import TaskError, UnknownCellError, UnknownTaskError
 from turingrnn.learning import comparison_jobs
 from turingrnn.learning.comparison import SCHEMA, TaskSettings, Tier, parse_names
 from turingrnn.learning.comparison_jobs import build_model, make_jobs, planned_of, run_all, run_trained_job
 from turingrnn.learning.comparison_report import aggregate, load_results, markdown_table, report, write_into_docs
 
-SCRIPT = Path(__file__).resolve().parent.parent / "experiments/compiled_vs_trained.py"
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "experiments/compiled_vs_trained.py"
+
+
+def script_env():
+    """The environment an experiment script runs in from this checkout."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
 
 
 def tiny(**kwargs):
@@ -86,14 +91,12 @@ def test_the_script_reports_the_stored_results_and_refuses_unknown_names(tmp_pat
     tier = tiny()
     run_all(make_jobs(["parity"], ["elman_tanh"], tier, seed=0), tier, 0, tmp_path / "quick", workers=1,
                 progress=False)  # fmt: skip
-    root = str(SCRIPT.parent.parent)
     run = [sys.executable, str(SCRIPT), "--tier", "quick", "--report-only", "--out", str(tmp_path), "--no-docs",
            "--no-plot"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": root, "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run(run, capture_output=True, text=True, cwd=root, env=env)
+    done = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, env=script_env())
     assert done.returncode == 0, done.stderr
     assert "| `elman_tanh` |" in done.stdout and (tmp_path / "quick/summary.json").exists()
-    bad = subprocess.run([*run, "--tasks", "parityy"], capture_output=True, text=True, cwd=root, env=env)
+    bad = subprocess.run([*run, "--tasks", "parityy"], capture_output=True, text=True, cwd=ROOT, env=script_env())
     assert bad.returncode != 0 and "tasks are: parity" in bad.stderr
 
 
@@ -143,9 +146,7 @@ def test_jobs_come_seed_by_seed_so_a_partial_tier_covers_every_cell_once():
 
 
 def test_the_cycle_probe_bins_walks_by_excursion_and_refuses_other_tasks(tmp_path):
-    spec = importlib.util.spec_from_file_location("cycle_probe", SCRIPT.parent / "cycle_probe.py")
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
+    from turingrnn.learning import excursion as probe
     from turingrnn.learning.checkpoint import save_checkpoint
     from turingrnn.learning.protocol import model_for_task
     from turingrnn.learning.tasks import TaskExample, get_task
@@ -161,24 +162,27 @@ def test_the_cycle_probe_bins_walks_by_excursion_and_refuses_other_tasks(tmp_pat
     assert "| 12 |" in probe.table(result)
     other = tmp_path / "p.npz"
     save_checkpoint(model_for_task(get_task("parity"), "elman_relu", 4), other, meta={"task": "parity"})
-    with pytest.raises(SystemExit, match="trained on 'parity'"):
+    with pytest.raises(TaskError, match="trained on 'parity'"):
         probe.probe(other, (3,), 4, 0)
+    script = [sys.executable, str(SCRIPT.parent / "cycle_probe.py"), str(other), "--lengths", "3", "--n", "4"]
+    refused = subprocess.run(script, capture_output=True, text=True, cwd=ROOT, env=script_env())
+    assert refused.returncode == 1 and "trained on 'parity'" in refused.stderr
 
 
 def test_the_cycle_lstm_search_stores_one_run_and_reports_it(tmp_path):
     pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("cycle_lstm_search", SCRIPT.parent / "cycle_lstm_search.py")
-    search = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(search)
-    argv = ["--hidden", "4", "--steps", "3", "--init", "haiku", "--out", str(tmp_path)]
-    assert search.main(argv) == 0
+    search = [sys.executable, str(SCRIPT.parent / "cycle_lstm_search.py"), "--out", str(tmp_path)]
+    argv = ["--hidden", "4", "--steps", "3", "--init", "haiku"]
+    assert subprocess.run([*search, *argv], capture_output=True, cwd=ROOT, env=script_env()).returncode == 0
     stored = json.loads((tmp_path / "cycle_navigation_lstm_h4_lr0.001_s3_seed0_b128_haiku.json").read_text())
     assert set(stored["eval"]) >= {"score", "train_score", "horizon"} and stored["curve"] == []
-    assert "| 4 | 0.001 | 3 | 0 | haiku |" in search.report(tmp_path)
+    report = subprocess.run([*search, "--report"], capture_output=True, text=True, cwd=ROOT, env=script_env())
+    assert "| 4 | 0.001 | 3 | 0 | haiku |" in report.stdout
+    from turingrnn.learning.initialisation import haiku_init
     from turingrnn.learning.protocol import model_for_task
     from turingrnn.learning.tasks import get_task
 
     model = model_for_task(get_task("cycle_navigation"), "lstm", 8, forget_bias=1.0)
-    search.haiku_init(model, 0)
+    haiku_init(model, 0)
     assert not model.params["bias_ih"].any() and (model.params["bias_hh"][8:16] == 1).all()
     assert abs(model.params["weight_hh"]).max() <= 2 / (4 + 8) ** 0.5 + 1e-6

@@ -13,6 +13,10 @@ with :func:`~.models.make_model`) are a core, a readout and a loss
 :mod:`.stacked`, :mod:`.memory_rnn` (with :mod:`.controller`),
 :mod:`.seq2seq`, :mod:`.reservoir` and :mod:`.window`. :mod:`.training` is
 backpropagation through time in numpy, :mod:`.torch_backend` the same in
-torch, :mod:`.checkpoint` the saved models, and :mod:`.diagnostics` the
-gradient-by-lag analysis.
+torch, :mod:`.checkpoint` the saved models (:mod:`.initialisation`: Haiku's
+initialisation of an LSTM), :mod:`.diagnostics` the gradient-by-lag analysis,
+and :mod:`.excursion` the cycle-navigation probe by walk excursion. The
+comparison with the compiled networks is :mod:`.comparison` (models and
+tiers), :mod:`.comparison_jobs`, :mod:`.comparison_report` and
+:mod:`.comparison_figures`.
 """
