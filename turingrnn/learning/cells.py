@@ -8,7 +8,9 @@ softmax cross-entropy taken only where a mask is true. Arrays are
 batch-first, ``(batch, time, features)``; parameters are float64 by default
 (float32 allowed).
 
-This module holds the base classes and the three classic cells. The weights
+This module holds the three classic cells; the base classes are in
+:mod:`.cores` and the model (core, readout, loss) in :mod:`.sequence_model`,
+and every name is also importable from here. The weights
 follow PyTorch's layouts exactly, so a model's ``params`` can be copied into
 ``torch.nn.RNN``/``LSTM``/``GRU`` (``weight_ih`` → ``weight_ih_l0`` and so on)
 and an ``nn.Linear`` readout (``weight_out`` → ``weight``, ``bias_out`` →
@@ -47,292 +49,51 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ShapeError, TrainingConfigError
+from ..errors import TrainingConfigError
+from .cores import (
+    PARAMETER_NAMES,
+    Core,
+    GatedCore,
+    State,
+    check_dtype,
+    check_size,
+    outer_sum,
+    sigmoid,
+    uniform,
+)
+from .sequence_model import (
+    READOUTS,
+    LossAndGradients,
+    RecurrentModel,
+    SequenceModel,
+    log_softmax,
+    masked_cross_entropy,
+)
 
-State = tuple[np.ndarray, ...]
-"""A recurrent state: ``(h,)`` for Elman and GRU, ``(h, c)`` for LSTM, each ``(batch, hidden)``.
-
-Other cores name theirs (:attr:`Core.state_names`)."""
-
-PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_out", "bias_out")
-"""The parameters of a one-layer gated model (Elman, LSTM, GRU), in a fixed order."""
-
-READOUTS = ("linear", "relu")
-"""``linear``: ``W_out h + b_out``; ``relu``: ``W_out relu(h) + b_out`` (Delétang et al.)."""
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function, through tanh: no overflow for large ``|x|``, one vectorised call."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def outer_sum(d: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``sum over t, b of outer(d[t, b], v[t, b])``, as one matrix product."""
-    return d.reshape(-1, d.shape[-1]).T @ v.reshape(-1, v.shape[-1])
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    """``log softmax`` over the last axis, shifted by the maximum for stability."""
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def masked_cross_entropy(
-    logits: np.ndarray, targets: np.ndarray, mask: np.ndarray
-) -> tuple[float, int, int, np.ndarray]:
-    """The mean softmax cross-entropy of ``logits`` ``(..., O)`` over the positions ``mask`` ``(...)`` selects.
-
-    Returns the loss (0 when nothing is selected), how many positions are
-    selected, how many of them the argmax gets right, and ``dL/dlogits``.
-    ``targets`` must be valid class indices everywhere (0 where unmasked).
-    """
-    count = int(mask.sum())
-    logp = log_softmax(logits)
-    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
-    loss = -float(picked[mask].sum()) / max(count, 1)
-    correct = int((logits.argmax(axis=-1) == targets)[mask].sum())
-    dlogits = np.exp(logp)
-    index = targets[..., None]
-    np.put_along_axis(dlogits, index, np.take_along_axis(dlogits, index, axis=-1) - 1, axis=-1)
-    dlogits *= (mask / max(count, 1))[..., None].astype(logits.dtype)
-    return loss, count, correct, dlogits
-
-
-def check_size(label: str, value: Any) -> int:
-    """``value`` as an int if it is a positive int, else a :class:`ShapeError` naming ``label``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ShapeError(f"{label} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def check_dtype(dtype: Any) -> np.dtype:
-    """``dtype`` as a numpy dtype if it is float64 or float32, else a :class:`ShapeError`."""
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ShapeError(f"dtype must be float64 or float32, got {dt}")
-    return dt
-
-
-def uniform(rng: np.random.Generator, bound: float, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An array uniform on ``±bound`` (PyTorch's initialisation of recurrent and linear layers)."""
-    return rng.uniform(-bound, bound, size=shape).astype(dtype)
-
-
-@dataclass(frozen=True)
-class LossAndGradients:
-    """What :meth:`SequenceModel.loss_and_grad` returns.
-
-    Attributes:
-        loss: Mean cross-entropy over the masked positions (0 when there are none).
-        count: How many positions the mask selects.
-        correct: How many of them the argmax of the logits gets right.
-        grads: The gradient of ``loss`` for every parameter, keyed like ``params``.
-        logits: The readout, ``(batch, time, outputs)``.
-        final_state: The state after the last step.
-        states: With ``keep_states=True``, each state component at every step,
-            ``(batch, time + 1, ...)``, index 0 the initial state; else ``None``.
-    """
-
-    loss: float
-    count: int
-    correct: int
-    grads: dict[str, np.ndarray]
-    logits: np.ndarray
-    final_state: State
-    states: State | None = None
-
-
-# ---------------------------------------------------------------- cores
-
-
-class Core:
-    """A recurrent core: input sequence → feature sequence, with its state, its parameters and its backward pass.
-
-    A core owns no arrays: :meth:`init_params` draws its parameters once, and
-    every call is handed the parameter dict (keyed by :attr:`param_names`), so
-    a model, a stack of layers or an optimizer can hold them. Arrays inside
-    the core are time-major: ``xt`` is ``(T, B, I)``.
-
-    Subclasses set :attr:`name`, :attr:`state_names` and write
-    :meth:`init_params`, :meth:`forward` and :meth:`backward`; they override
-    :meth:`state_shapes` and :attr:`features` when those are not ``(H,)`` and
-    ``H``. ``forward`` must put, for every state name, the state after each
-    step into the cache (``cache[name]`` of shape ``(T, B, ...)``), so that
-    the final state and the states of truncated BPTT are read the same way
-    for every core.
-
-    Args:
-        input_size: ``I``.
-        hidden_size: ``H``.
-        dtype: float64 or float32.
-    """
-
-    name: ClassVar[str]
-    state_names: ClassVar[tuple[str, ...]] = ("h",)
-    carries_state: ClassVar[bool] = True
-    """False for cores that read the whole sequence at once (bidirectional): no truncated BPTT."""
-
-    def __init__(self, input_size: int, hidden_size: int, *, dtype: Any = np.float64) -> None:
-        self.input_size = check_size("input_size", input_size)
-        self.hidden_size = check_size("hidden_size", hidden_size)
-        self.dtype = check_dtype(dtype)
-
-    @property
-    def features(self) -> int:
-        """The width of the core's output at each step (what the readout reads)."""
-        return self.hidden_size
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        """The keys of the core's parameters, in the order :meth:`init_params` draws them."""
-        raise NotImplementedError
-
-    def options(self) -> dict[str, Any]:
-        """The core's own constructor options (beyond sizes and dtype), for checkpoints and ``repr``."""
-        return {}
-
-    def state_shapes(self) -> tuple[tuple[int, ...], ...]:
-        """The shape of each state component for one sequence (without the batch axis)."""
-        return ((self.hidden_size,),) * len(self.state_names)
-
-    def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Freshly drawn parameters, keyed by :attr:`param_names`."""
-        raise NotImplementedError
-
-    def forward(self, params: dict[str, np.ndarray], xt: np.ndarray, start: State) -> tuple[np.ndarray, dict]:
-        """Run ``xt`` ``(T, B, I)`` from ``start``: the features ``(T, B, F)`` and what :meth:`backward` needs."""
-        raise NotImplementedError
-
-    def backward(
-        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Given ``dL/dfeatures`` ``(T, B, F)``: the gradient of every parameter and ``dL/dxt`` ``(T, B, I)``."""
-        raise NotImplementedError
-
-    def backward_with_start(
-        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray, dfinal: State | None = None
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State]:
-        """:meth:`backward` with a gradient ``dfinal`` on the final state too (default 0); also returns ``dL/dstart``.
-
-        This chains two cores through a state (the encoder–decoder of :mod:`turingrnn.learning.seq2seq`).
-        """
-        raise NotImplementedError(f"core {self.name!r} gives no gradient for its start state")
-
-    def torch_forward(self, params: dict[str, Any], xt: Any, start: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
-        """The same forward pass in torch ops, for the torch backend (:mod:`turingrnn.learning.torch_backend`).
-
-        ``params`` maps :attr:`param_names` to tensors, ``xt`` is ``(T, B, I)``
-        and ``start`` the state as tensors; returns the features ``(T, B, F)``
-        and the final state. Autograd gives the backward pass, which must
-        equal :meth:`backward` (tested to 1e-10 in float64).
-        """
-        raise NotImplementedError(f"core {self.name!r} has no torch version")
-
-    def final_state(self, cache: dict, start: State) -> State:
-        """The state after the last step (``start`` for an empty sequence)."""
-        if cache[self.state_names[0]].shape[0] == 0:
-            return start
-        return tuple(cache[k][-1] for k in self.state_names)
-
-    def states(self, cache: dict, start: State) -> State:
-        """Each state component at every step, batch-first ``(B, T + 1, ...)``, index 0 the start."""
-        return tuple(
-            np.moveaxis(np.concatenate([s[None], cache[k]], axis=0), 0, 1)
-            for s, k in zip(start, self.state_names, strict=True)
-        )
-
-
-class GatedCore(Core):
-    """One gated layer with PyTorch's four parameters: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``.
-
-    Subclasses set :attr:`gates` and write :meth:`forward` and
-    :meth:`_gate_backward_with_start`, which gives ``dL/da`` and ``dL/du`` at
-    every step and ``dL/dstart``; :meth:`backward` turns them into the weight
-    gradients and ``dL/dx``.
-    """
-
-    gates: ClassVar[int]
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        """``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
-        return PARAMETER_NAMES[:4]
-
-    def _shapes(self) -> dict[str, tuple[int, ...]]:
-        gh = self.gates * self.hidden_size
-        return {
-            "weight_ih": (gh, self.input_size),
-            "weight_hh": (gh, self.hidden_size),
-            "bias_ih": (gh,),
-            "bias_hh": (gh,),
-        }
-
-    def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Every parameter uniform on ``±1/sqrt(H)``, as PyTorch initialises its recurrent layers."""
-        bound = 1.0 / np.sqrt(self.hidden_size)
-        return {name: uniform(rng, bound, shape, self.dtype) for name, shape in self._shapes().items()}
-
-    @staticmethod
-    def projections(params: dict[str, np.ndarray], xt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``a = W_ih x + b_ih`` for all steps at once ``(T, B, G H)``, and ``W_hh^T`` and ``b_hh`` for the loop."""
-        return xt @ params["weight_ih"].T + params["bias_ih"], params["weight_hh"].T, params["bias_hh"]
-
-    def backward(
-        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """The four sums ``dW_ih = sum da x^T``, ``db_ih = sum da``, ``dW_hh = sum du h_prev^T``, ``db_hh = sum du``."""
-        da, du = self._gate_backward(params, cache, dfeatures)
-        return self._weight_gradients(params, cache, da, du)
-
-    def backward_with_start(
-        self, params: dict[str, np.ndarray], cache: dict, dfeatures: np.ndarray, dfinal: State | None = None
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State]:
-        """:meth:`backward` with ``dL/d(final state)`` added in; also returns ``dL/d(start state)``."""
-        if type(self).backward is not GatedCore.backward:
-            raise NotImplementedError(f"core {self.name!r} has its own backward and gives no gradient for its start")
-        da, du, dstart = self._gate_backward_with_start(params, cache, dfeatures, dfinal)
-        return (*self._weight_gradients(params, cache, da, du), dstart)
-
-    def _weight_gradients(
-        self, params: dict[str, np.ndarray], cache: dict, da: np.ndarray, du: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """The four parameters' gradients from ``dL/da`` and ``dL/du``, and ``dL/dx = da W_ih``."""
-        grads = {
-            "weight_ih": outer_sum(da, cache["x"]),
-            "weight_hh": self._recurrent_gradient(cache, du),
-            "bias_ih": da.sum(axis=(0, 1)),
-            "bias_hh": du.sum(axis=(0, 1)),
-        }
-        return grads, da @ params["weight_ih"]
-
-    def _recurrent_gradient(self, cache: dict, du: np.ndarray) -> np.ndarray:
-        """``dW_hh = sum du h_prev^T``, ``h_prev`` the state before each step."""
-        h_prev = np.concatenate([cache["h0"][None], cache["h"][:-1]], axis=0)
-        return outer_sum(du, h_prev)
-
-    def _gate_backward(
-        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Given ``dL/dh`` from above ``(T, B, H)``: ``dL/da`` and ``dL/du``, each ``(T, B, G H)``."""
-        da, du, _ = self._gate_backward_with_start(params, cache, dhs)
-        return da, du
-
-    def _gate_backward_with_start(
-        self, params: dict[str, np.ndarray], cache: dict, dhs: np.ndarray, dfinal: State | None = None
-    ) -> tuple[np.ndarray, np.ndarray, State]:
-        """:meth:`_gate_backward` with ``dL/d(final state)`` (default 0) added in; also gives ``dL/d(start state)``."""
-        raise NotImplementedError
-
-    def _final_gradient(self, dfinal: State | None, batch: int) -> State:
-        """``dL/d(final state)`` as fresh arrays in the core's dtype: a copy of ``dfinal``, or zeros."""
-        if dfinal is None:
-            return tuple(np.zeros((batch,) + s, dtype=self.dtype) for s in self.state_shapes())
-        return tuple(np.array(d, dtype=self.dtype) for d in dfinal)
+__all__ = [
+    "PARAMETER_NAMES",
+    "READOUTS",
+    "Core",
+    "ElmanCore",
+    "GRUCore",
+    "GatedCore",
+    "LSTMCore",
+    "LossAndGradients",
+    "RecurrentModel",
+    "SequenceModel",
+    "State",
+    "check_dtype",
+    "check_size",
+    "log_softmax",
+    "masked_cross_entropy",
+    "outer_sum",
+    "sigmoid",
+    "uniform",
+]
 
 
 class ElmanCore(GatedCore):
@@ -520,210 +281,3 @@ class GRUCore(GatedCore):
             du[t, :, 2 * n :] = dn * r
             dh_next = dh * z + du[t] @ w_hh
         return da, du, (dh_next,)
-
-
-# ---------------------------------------------------------------- the model
-
-
-class SequenceModel:
-    """A core, a readout and a masked softmax cross-entropy loss.
-
-    Build one with :func:`turingrnn.learning.models.make_model`. ``params`` holds
-    every trainable array: the core's (keyed by ``core.param_names``) and
-    the readout's ``weight_out`` ``(O, F)`` and ``bias_out`` ``(O,)``.
-    Optimizers update them in place.
-
-    Args:
-        core: The recurrent core.
-        output_size: ``O``, the number of output classes (logits).
-        seed: An int seed or a ``numpy.random.Generator`` for the initial
-            weights: the core's, then the readout's, uniform on
-            ``±1/sqrt(F)`` as ``nn.Linear`` initialises.
-        readout: ``"linear"`` or ``"relu"`` (:data:`READOUTS`).
-        name: The registry name (default: the core's name).
-        config: The :func:`~turingrnn.learning.models.make_model` arguments that rebuild
-            this model (kept for checkpoints).
-    """
-
-    def __init__(
-        self,
-        core: Core,
-        output_size: int,
-        *,
-        seed: int | np.random.Generator = 0,
-        readout: str = "linear",
-        name: str | None = None,
-        config: dict[str, Any] | None = None,
-    ) -> None:
-        self.core = core
-        self.output_size = check_size("output_size", output_size)
-        if readout not in READOUTS:
-            raise TrainingConfigError(f"readout must be one of {', '.join(READOUTS)}, got {readout!r}")
-        self.readout = readout
-        self.name = name or core.name
-        self.config = dict(config or {})
-        self.dtype = core.dtype
-        self.input_size = core.input_size
-        self.hidden_size = core.hidden_size
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        params = core.init_params(rng)
-        if set(params) & {"weight_out", "bias_out"} or tuple(params) != core.param_names:
-            raise ShapeError(f"core {core.name!r} drew parameters {sorted(params)}, not its param_names")
-        bound = 1.0 / np.sqrt(core.features)
-        params["weight_out"] = uniform(rng, bound, (self.output_size, core.features), self.dtype)
-        params["bias_out"] = uniform(rng, bound, (self.output_size,), self.dtype)
-        self.params: dict[str, np.ndarray] = params
-
-    def __repr__(self) -> str:
-        extra = "".join(f", {k}={v!r}" for k, v in self.core.options().items())
-        if self.readout != "linear":
-            extra += f", readout={self.readout!r}"
-        return (
-            f"{type(self.core).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"output_size={self.output_size}{extra}, dtype={self.dtype.name})"
-        )
-
-    @property
-    def state_size(self) -> int:
-        """How many arrays a state has."""
-        return len(self.core.state_names)
-
-    @property
-    def parameter_count(self) -> int:
-        """The number of trainable scalars."""
-        return sum(p.size for p in self.params.values())
-
-    # --- validation -------------------------------------------------------------
-
-    def _check_inputs(self, inputs: np.ndarray) -> np.ndarray:
-        x = np.asarray(inputs)
-        if x.ndim != 3 or x.shape[2] != self.input_size:
-            raise ShapeError(
-                f"inputs have shape {x.shape}; expected (batch, time, {self.input_size}) for this {self.name} model"
-            )
-        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer) or x.dtype == bool):
-            raise ShapeError(f"inputs must be numbers, got dtype {x.dtype}")
-        return x.astype(self.dtype, copy=False)
-
-    def _check_state(self, state: State | None, batch: int) -> State:
-        if state is None:
-            return self.initial_state(batch)
-        expected = [(batch,) + s for s in self.core.state_shapes()]
-        if len(state) != len(expected) or any(np.shape(s) != e for s, e in zip(state, expected, strict=False)):
-            got = [np.shape(s) for s in state]
-            shapes = ", ".join(str(e) for e in dict.fromkeys(expected))
-            raise ShapeError(
-                f"state has {len(state)} part(s) of shapes {got}; a {self.name} state is "
-                f"{len(expected)} array(s) of shape {shapes}"
-            )
-        return tuple(np.asarray(s, dtype=self.dtype) for s in state)
-
-    def _check_targets(self, targets: np.ndarray, mask: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-        y = np.asarray(targets)
-        m = np.asarray(mask)
-        if y.shape != shape:
-            raise ShapeError(f"targets have shape {y.shape}; expected {shape} (batch, time) like the inputs")
-        if m.shape != shape:
-            raise ShapeError(f"mask has shape {m.shape}; expected {shape} (batch, time) like the inputs")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise ShapeError(f"targets must be integer class indices, got dtype {y.dtype}")
-        if m.dtype != bool:
-            raise ShapeError(f"mask must be a bool array, got dtype {m.dtype}")
-        picked = y[m]
-        bad = picked[(picked < 0) | (picked >= self.output_size)]
-        if bad.size:
-            raise ShapeError(
-                f"target {int(bad[0])} at a masked position is outside the {self.output_size} "
-                f"output classes 0..{self.output_size - 1}"
-            )
-        return np.where(m, y, 0), m
-
-    def check_batch(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Validate a batch for this model; return it as arrays (inputs in the model's dtype).
-
-        Raises:
-            ShapeError: naming the offending shape, dtype or target value.
-        """
-        x = self._check_inputs(inputs)
-        _, m = self._check_targets(targets, mask, x.shape[:2])
-        return x, np.asarray(targets), m
-
-    # --- running ----------------------------------------------------------------
-
-    def initial_state(self, batch: int) -> State:
-        """The zero state for ``batch`` sequences."""
-        return tuple(np.zeros((batch,) + s, dtype=self.dtype) for s in self.core.state_shapes())
-
-    def run(self, inputs: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
-        """Logits ``(batch, time, outputs)`` for ``inputs`` ``(batch, time, input_size)``, and the final state."""
-        x = self._check_inputs(inputs)
-        start = self._check_state(state, x.shape[0])
-        fs, cache = self.core.forward(self.params, np.ascontiguousarray(x.transpose(1, 0, 2)), start)
-        return self._readout(fs).transpose(1, 0, 2), self.core.final_state(cache, start)
-
-    def forward(self, inputs: np.ndarray, state: State | None = None) -> np.ndarray:
-        """Logits ``(batch, time, outputs)`` for ``inputs`` ``(batch, time, input_size)`` from ``state`` (default 0)."""
-        return self.run(inputs, state)[0]
-
-    def predict(self, inputs: np.ndarray, state: State | None = None) -> np.ndarray:
-        """The most likely class at every step, an int array ``(batch, time)``."""
-        return self.forward(inputs, state).argmax(axis=-1)
-
-    def loss_and_grad(
-        self,
-        inputs: np.ndarray,
-        targets: np.ndarray,
-        mask: np.ndarray,
-        state: State | None = None,
-        *,
-        keep_states: bool = False,
-    ) -> LossAndGradients:
-        """The masked mean cross-entropy and its gradient for every parameter, by backpropagation through time.
-
-        Args:
-            inputs: ``(batch, time, input_size)`` floats (one-hot in the tasks).
-            targets: ``(batch, time)`` class indices; only masked positions are read.
-            mask: ``(batch, time)`` bools: the positions the loss counts.
-            state: The state before the first step (default zero). Gradients do
-                not flow into it.
-            keep_states: Also return the state at every step (for truncated BPTT).
-        """
-        x = self._check_inputs(inputs)
-        y, m = self._check_targets(targets, mask, x.shape[:2])
-        start = self._check_state(state, x.shape[0])
-        xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
-        fs, cache = self.core.forward(self.params, xt, start)  # (T, B, F)
-        p = self.params
-        logits = self._readout(fs)  # (T, B, O)
-        loss, count, correct, dlogits = masked_cross_entropy(logits, y.T, m.T)
-        dfs, out_grads = self._readout_backward(fs, dlogits)
-        grads, _ = self.core.backward(p, cache, dfs)
-        grads.update(out_grads)
-        return LossAndGradients(
-            loss=loss,
-            count=count,
-            correct=correct,
-            grads={name: grads[name].astype(self.dtype, copy=False) for name in p},
-            logits=logits.transpose(1, 0, 2),
-            final_state=self.core.final_state(cache, start),
-            states=self.core.states(cache, start) if keep_states else None,
-        )
-
-    def _readout(self, fs: np.ndarray, params: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        """Logits from the core's features ``fs`` (``(..., F)``): ``Linear(fs)`` or ``Linear(ReLU(fs))``."""
-        p = self.params if params is None else params
-        read = np.maximum(fs, 0) if self.readout == "relu" else fs
-        return read @ p["weight_out"].T + p["bias_out"]
-
-    def _readout_backward(self, fs: np.ndarray, dlogits: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The gradient into the features ``(T, B, F)`` and the readout's own gradients, from ``dlogits``."""
-        dfs = dlogits @ self.params["weight_out"]
-        read = fs
-        if self.readout == "relu":
-            dfs *= fs > 0
-            read = np.maximum(fs, 0)
-        return dfs, {"weight_out": outer_sum(dlogits, read), "bias_out": dlogits.sum(axis=(0, 1))}
-
-
-RecurrentModel = SequenceModel
-"""The earlier name of :class:`SequenceModel`."""
