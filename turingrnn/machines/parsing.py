@@ -15,11 +15,16 @@ prefixed by ``file:line:column`` where it can be located.
 This module gathers the public names of the modules that implement them:
 :mod:`.bbchallenge` (the bbchallenge format), :mod:`.toml_read` and
 :mod:`.toml_write` (the TOML format), and :mod:`.bundled` (the bundled
-machines in ``constructions/`` and :func:`load_machine`).
+machines in ``constructions/``: :func:`list_machines`, its old name
+:func:`list_constructions`, and :func:`load_machine`).
+
+Names: the ``constructions/`` folder holds machine files, while a
+*construction* in the code is a compile recipe (``compact``, ``ss95``,
+``realtime``, ``small``); see the glossary in ``docs/index.md``.
 """
 
 from .bbchallenge import dump_bbchallenge, looks_like_bbchallenge, parse_bbchallenge
-from .bundled import constructions_dir, list_constructions, load_machine
+from .bundled import constructions_dir, list_constructions, list_machines, load_machine
 from .toml_read import load_toml, loads_toml
 from .toml_write import dump, dump_toml
 
@@ -29,6 +34,7 @@ __all__ = [
     "dump_bbchallenge",
     "dump_toml",
     "list_constructions",
+    "list_machines",
     "load_machine",
     "load_toml",
     "loads_toml",
