@@ -120,6 +120,11 @@ class _Locator:
         m = re.match(r"transitions? (\d+)", problem)
         if m:
             return self.item("transitions", int(m.group(1)))
+        for start, key in (("state name ", "states"), ("stack name ", "stacks"), ("stack '", "stacks")):
+            if problem.startswith(start):
+                return self.key(key)
+        if problem.startswith("symbol "):
+            return self.key("symbols")
         for key in ("start", "blank", "accept", "reject", "halt", "input_stack", "symbols", "states", "stacks"):
             if problem.startswith(key) or f"'{key}'" in problem or problem.startswith(key.replace("_", " ")):
                 return self.key(key)
