@@ -285,3 +285,22 @@ def test_bundled_names_must_be_unique(tmp_path) -> None:
         (tmp_path / sub / "same.toml").write_text("")
     with pytest.raises(tr.SpecError, match=r"share the name 'same'"):
         list_constructions(tmp_path)
+
+
+def test_list_machines_and_its_old_name() -> None:
+    from turingrnn.machines import parsing
+
+    machines = parsing.list_machines()
+    assert parsing.list_constructions is parsing.list_machines
+    assert tr.list_constructions() == machines
+    assert {"bb2", "anbn"} <= set(machines) and all(p.suffix == ".toml" for p in machines.values())
+
+
+def test_split_modules_are_reexported() -> None:
+    from turingrnn.machines import bbchallenge, bundled, parsing, toml_read, toml_write
+
+    for module in (bbchallenge, bundled, toml_read, toml_write):
+        for name in dir(module):
+            if name in parsing.__all__:
+                assert getattr(parsing, name) is getattr(module, name)
+    assert set(parsing.__all__) <= set(dir(parsing))

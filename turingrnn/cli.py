@@ -8,7 +8,8 @@ Commands:
 * ``turingrnn compile MACHINE -o net.npz [--construction C] [--input-mode M]``
 * ``turingrnn run MACHINE|net.npz --input WORD [--head K] [--engine exact] [--verify] [--json]``
 * ``turingrnn info MACHINE|net.npz``: neurons by role, nonzeros, ticks per step
-* ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABELS``: neuron values tick by tick
+* ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABEL [--neurons LABEL ...]``: neuron values
+  tick by tick (one ``--neurons`` value may also list labels separated by ``;``)
 * ``turingrnn verify MACHINE [--input W ... | --all-up-to N] [--construction C]``
 * ``turingrnn prove MACHINE [--construction C] [--input-mode M] [--max-cases N]``: a certificate for all inputs
 * ``turingrnn train TASK --cell NAME [...] -o model.npz``, ``turingrnn evaluate model.npz``,
@@ -132,7 +133,14 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
     t.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
     t.add_argument("--max-steps", type=int, default=1000, metavar="N", help="machine step limit (default 1000)")
-    t.add_argument("--neurons", required=True, metavar="LABELS", help="comma-separated neuron labels")
+    t.add_argument(
+        "--neurons",
+        action="append",
+        required=True,
+        metavar="LABEL",
+        help="a neuron label, e.g. 'config:as/in=a,count=empty' (repeatable); one value may list several "
+        "labels separated by ';', or by ',' when the labels have no comma",
+    )
 
     v = sub.add_parser("verify", help="check the network against the interpreter at every step")
     network_source(v)
@@ -351,11 +359,7 @@ def _trace(args: argparse.Namespace) -> int:
     from .engines.exact import run_exact
 
     net = _network(args)
-    labels = [x.strip() for x in args.neurons.split(",") if x.strip()]
-    for label in labels:
-        if label not in net.labels:
-            close = [x for x in net.labels if x.split(":")[0] == label.split(":")[0]][:8] or list(net.labels[:8])
-            raise _UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
+    labels = _neuron_labels(args.neurons, net.labels)
     trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps, record="ticks")
     columns = {label: [str(v) for v in trace[label]] for label in labels}
     if args.json:
@@ -365,6 +369,44 @@ def _trace(args: argparse.Namespace) -> int:
         for t in range(len(columns[labels[0]]) if labels else 0):
             print(f"{t:>4}  " + "  ".join(columns[label][t] for label in labels))
     return EXIT_OK
+
+
+def _neuron_labels(values: Sequence[str], known: Sequence[str]) -> list[str]:
+    """The neuron labels named by the ``--neurons`` values, in order, each once.
+
+    A value is one label, or several separated by ``;`` (no label contains it,
+    :data:`turingrnn.compile.labels.LIST_SEPARATOR`). A value without ``;``
+    that is not a label itself but splits at ``,`` into pieces some of which
+    are labels is the older comma-separated list: labels with a comma in them
+    (``config:as/in=a,count=empty``) are never split, since the piece after
+    such a comma (``count=empty``) is never a label.
+
+    Raises:
+        _UsageError: A label is not a neuron of the network, or no label is named.
+    """
+    from .compile.labels import LIST_SEPARATOR, parse
+
+    names = set(known)
+    out: list[str] = []
+    for value in values:
+        if LIST_SEPARATOR in value:
+            items = value.split(LIST_SEPARATOR)
+        elif value.strip() in names or not any(x.strip() in names for x in value.split(",")):
+            items = [value]
+        else:
+            items = value.split(",")
+        out += [x for x in (item.strip() for item in items) if x and x not in out]
+    if not out:
+        raise _UsageError("--neurons names no neuron label")
+    for label in out:
+        if label not in names:
+            try:
+                role = parse(label).role
+            except TuringRNNError:
+                role = None
+            close = [x for x in known if x.partition(":")[0] == role][:8] or list(known[:8])
+            raise _UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
+    return out
 
 
 def _verify(args: argparse.Namespace) -> int:

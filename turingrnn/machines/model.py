@@ -7,6 +7,8 @@ in one :class:`~turingrnn.errors.SpecError` (``err.problems`` lists them).
 Shared semantics (see ``docs/machines.md``):
 
 * Symbols are single non-whitespace characters, so words and tapes are strings.
+* Names and symbols may not contain the characters of :data:`RESERVED`, which
+  neuron labels use as separators (:mod:`turingrnn.compile.labels`).
 * A state is *halting* when it is listed in ``accept``, ``reject`` or ``halt``.
   Halting states have no transitions.
 * A non-halting state with no transition for the current configuration halts
@@ -33,16 +35,40 @@ MOVES = ("L", "R", "S")
 """Head moves of a Turing machine: left, right, stay."""
 
 
-RESERVED = "@=,/"
-"""Characters that state and stack names may not contain: neuron labels use them as separators."""
+RESERVED = "/@=,;|"
+"""Characters that state names, stack names and symbols may not contain: neuron labels use them as separators.
+
+See :mod:`turingrnn.compile.labels` for what each one separates. A stack
+machine's state names may contain ``|``: the states of the 2-stack reduction
+are named ``q|s`` (:func:`turingrnn.machines.reduction.pair_state`).
+"""
 
 
-def _is_name(text: object) -> bool:
-    return isinstance(text, str) and text != "" and not any(c.isspace() or c in RESERVED for c in text)
+def _allowed(reserved: str = RESERVED) -> str:
+    return f"printable characters other than whitespace and {' '.join(reserved)}"
 
 
-def _is_symbol(text: object) -> bool:
-    return isinstance(text, str) and len(text) == 1 and not text.isspace() and text.isprintable()
+def _name_problem(what: str, name: object, reserved: str = RESERVED) -> str | None:
+    """Why ``name`` cannot be a state or stack name (``what``), or ``None``."""
+    allowed = f"names are non-empty strings of {_allowed(reserved)}"
+    if not isinstance(name, str) or name == "":
+        return f"{what} {name!r} is not allowed: {allowed}"
+    for c in name:
+        if c in reserved:
+            return f"{what} {name!r} contains {c!r}, which neuron labels use as a separator; {allowed}"
+        if c.isspace() or not c.isprintable():
+            return f"{what} {name!r} contains {c!r}; {allowed}"
+    return None
+
+
+def _symbol_problem(what: str, symbol: object) -> str | None:
+    """Why ``symbol`` cannot be a symbol, or ``None``."""
+    allowed = f"symbols are single {_allowed()}"
+    if not isinstance(symbol, str) or len(symbol) != 1 or symbol.isspace() or not symbol.isprintable():
+        return f"{what} {symbol!r} is not allowed: {allowed}"
+    if symbol in RESERVED:
+        return f"{what} {symbol!r} is a character that neuron labels use as a separator; {allowed}"
+    return None
 
 
 def _show(values: Iterable[str]) -> str:
@@ -168,6 +194,9 @@ class _Machine:
     halt: frozenset[str] = frozenset()
     examples: tuple[Example, ...] = ()
 
+    _state_reserved = RESERVED
+    """The characters state names may not contain."""
+
     def _normalize_common(self) -> None:
         object.__setattr__(self, "states", tuple(self.states))
         for attr in ("accept", "reject", "halt"):
@@ -178,10 +207,9 @@ class _Machine:
         problems = []
         seen: set[str] = set()
         for s in self.states:
-            if not _is_name(s):
-                problems.append(
-                    f"state name {s!r} is not allowed: names are non-empty, without spaces and without {RESERVED!r}"
-                )
+            bad = _name_problem("state name", s, self._state_reserved)
+            if bad:
+                problems.append(bad)
             elif s in seen:
                 problems.append(f"state {s!r} is listed twice in 'states'")
             seen.add(s)
@@ -290,8 +318,9 @@ class TuringMachine(_Machine):
         problems = self._common_problems()
         syms = set()
         for s in self.symbols:
-            if not _is_symbol(s):
-                problems.append(f"symbol {s!r} is not allowed: symbols are single printable non-space characters")
+            bad = _symbol_problem("symbol", s)
+            if bad:
+                problems.append(bad)
             elif s in syms:
                 problems.append(f"symbol {s!r} is listed twice in 'symbols'")
             syms.add(s)
@@ -366,6 +395,7 @@ class StackMachine(_Machine):
     _cache: dict[tuple[str, tuple[str, ...]], StackRule | None] = field(init=False, repr=False, compare=False)
 
     kind = "stack"
+    _state_reserved = RESERVED.replace("|", "")  # the reduction's states are named q|s
 
     def __post_init__(self) -> None:
         self._normalize_common()
@@ -378,20 +408,18 @@ class StackMachine(_Machine):
         names = [n for n, _ in self.stacks]
         seen: set[str] = set()
         for n, alphabet in self.stacks:
-            if not _is_name(n):
-                problems.append(
-                    f"stack name {n!r} is not allowed: names are non-empty, without spaces and without {RESERVED!r}"
-                )
+            bad = _name_problem("stack name", n)
+            if bad:
+                problems.append(bad)
             elif n in seen:
                 problems.append(f"stack {n!r} is listed twice")
             seen.add(n)
             if len(set(alphabet)) != len(alphabet):
                 problems.append(f"stack {n!r} lists a symbol twice in its alphabet {_show(alphabet)}")
             for s in alphabet:
-                if not _is_symbol(s):
-                    problems.append(
-                        f"stack {n!r}: symbol {s!r} is not allowed: symbols are single printable non-space characters"
-                    )
+                bad = _symbol_problem(f"stack {n!r}: symbol", s)
+                if bad:
+                    problems.append(bad)
         if self.input_stack is not None and self.input_stack not in names:
             problems.append(f"input stack {self.input_stack!r} is not a stack; stacks are: {_show(names)}")
         p = len(self.stacks)
