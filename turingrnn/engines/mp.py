@@ -75,7 +75,7 @@ from ..compile.encoding import DecodeError, base_of, encode_word
 from ..compile.network import Network, StackReadout
 from ..errors import InputError, TuringRNNError
 from ..machines.interpreter import Configuration, RunResult, Status, check_max_steps, finish
-from .exact import no_inputs, start_values, stream_inputs
+from .inputs import prepare
 from .trace import Getter, decode_configuration, read_state, stop_reason
 
 BITS = 256
@@ -427,14 +427,8 @@ def run_mp(
     """
     prec = _check_prec(prec)
     check_max_steps(max_steps)
-    if net.input_mode == "streamed":
-        inputs, first = stream_inputs(net, word, head)
-        start = [Fraction(0)] * net.size
-    elif net.input_mode == "preloaded":
-        start, first = start_values(net, word, head), 0
-        inputs = no_inputs(net)
-    else:
-        raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
+    prepared = prepare(net, word, head)
+    start, inputs, first = prepared.values, prepared.inputs, prepared.first_readout
     ctx = mpmath.MPContext()
     ctx.prec = prec
     _separate(net.readout.stacks, net.readout.state_code.terms)
@@ -445,9 +439,9 @@ def run_mp(
     steps, stop, diverged_at, divergence, t = 0, None, None, None, 0
     codes = {s.name: s for s in net.readout.stacks}
     try:
-        for name, label in net.preload.stacks if net.preload and net.input_mode == "preloaded" else ():
+        for name, label in net.preload.stacks if net.preload else ():
             i = net.index(label)
-            if is_exact_base(codes[name].alphabet) and _fraction(x[i]) != start[i]:
+            if start[i] and is_exact_base(codes[name].alphabet) and _fraction(x[i]) != start[i]:
                 raise _Diverged(f"the start code of stack {name!r} needs more than {prec} significand bits")
         while t < first:
             x = ticker.tick(x, inputs(t), t)
