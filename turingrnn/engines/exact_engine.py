@@ -16,9 +16,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from ..compile.network import Network
-from ..machines.model import StackMachine, TuringMachine
 from .exact_codegen import _compile, _Generated, _linear, _phase_safe, _rows, _Source, _tuple
-from .trace import reduction_of
+from .trace import Action, code_actions
 
 
 def _factor(n: int) -> dict[int, int]:
@@ -59,12 +58,7 @@ class _Engine:
             return None, frozenset()  # analog state code: every readout is checked in Python
         M = math.lcm(readout.state_code.const.denominator, *(c.denominator for _, c in terms))
         code = (*((j, int(c * M)) for j, c in terms), (-1, int(readout.state_code.const * M)))
-        halting: frozenset[str] = frozenset()
-        if isinstance(net.machine, TuringMachine | StackMachine):
-            halting = net.machine.halting_states
-            if readout.kind == "reduced" and isinstance(net.machine, TuringMachine):
-                halting = reduction_of(net.machine).machine.halting_states
-        go = frozenset(c * M for c, q in readout.state_table if c not in readout.undefined_codes and q not in halting)
+        go = frozenset(c * M for c, action in code_actions(net).items() if action is Action.GO)
         return code, go
 
     def _generate_tick(self, lines: int) -> _Generated:

@@ -92,7 +92,7 @@ from .fast_kernels import (
 )
 from .fast_plan import _cached_plan, _Plan, _up
 from .inputs import Start, prepare
-from .trace import Getter, Trace
+from .trace import STOP_REASONS, Action, Getter, Trace
 
 DTYPES = ("float32", "float64")
 """The float types the kernels run in."""
@@ -497,7 +497,7 @@ def _trace(
         first_readout=first,
         ticks=first + steps * T,
         steps=steps,
-        stop={_HALTED: "halting state", _UNDEFINED: "undefined transition"}.get(status),
+        stop={_HALTED: STOP_REASONS[Action.HALT], _UNDEFINED: STOP_REASONS[Action.UNDEFINED]}.get(status),
         info={"dtype": name, "word": word, "divergence": text or None},
         diverged_at=diverged,
     )

@@ -15,14 +15,15 @@ import numba
 import numpy as np
 
 from ..config import BINARY_LIMIT, NJIT_OPTIONS, NJIT_PARALLEL_OPTIONS
+from .trace import Action
 
 _ONE_PLUS = 1.0 + 2.0**-50
 """Inflates a float64 bound past the rounding of the expression that computed it."""
 
 # Word status.
 _RUNNING, _HALTED, _UNDEFINED, _DIVERGED = 0, 1, 2, 3
-# State code actions.
-_GO, _HALT, _UNDEF, _INVALID = 0, 1, 2, 3
+# State code actions (trace.Action), and the code of no state.
+_GO, _HALT, _UNDEF, _INVALID = int(Action.GO), int(Action.HALT), int(Action.UNDEFINED), 3
 # Why a word diverged.
 _BIN_UNCERTAIN, _BIN_OFF, _CODE_INVALID, _STACK_WIDE, _STACK_OFF, _STACK_DEEP, _STACK_DIGIT = range(1, 8)
 

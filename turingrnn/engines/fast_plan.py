@@ -22,10 +22,9 @@ import numpy as np
 from ..compile.encoding import base_of
 from ..compile.network import Network
 from ..errors import InputError
-from ..machines.model import StackMachine, TuringMachine
 from .exact_engine import idle_neurons
-from .fast_kernels import _GO, _HALT, _INVALID, _ONE_PLUS, _UNDEF
-from .trace import reduction_of
+from .fast_kernels import _INVALID, _ONE_PLUS
+from .trace import code_actions
 
 
 def _up(x: Fraction | float) -> float:
@@ -210,14 +209,7 @@ def _state_arrays(net: Network) -> dict[str, Any]:
         if not net.binary[j]:
             raise InputError(f"run_float reads the state code from binary neurons; {net.labels[j]!r} is analog")
     M = math.lcm(readout.state_code.const.denominator, *(c.denominator for _, c in terms))
-    halting: frozenset[str] = frozenset()
-    machine = net.machine
-    if readout.kind == "reduced" and isinstance(machine, TuringMachine):
-        halting = reduction_of(machine).machine.halting_states
-    elif isinstance(machine, TuringMachine | StackMachine):
-        halting = machine.halting_states
-    meaning = {c * M: (_HALT if q in halting else _GO) for c, q in readout.state_table}
-    meaning |= {c * M: _UNDEF for c in readout.undefined_codes}
+    meaning = {c * M: int(action) for c, action in code_actions(net).items()}
     lo, hi = min(meaning, default=0), max(meaning, default=0)
     action = np.full(hi - lo + 1, _INVALID, np.int64)
     for c, act in meaning.items():

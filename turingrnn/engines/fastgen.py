@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fast_kernels as K
 from .fastgen_tick import _float, _readout_source, _tick_source, _vector_readout_source, _Writer
 
 GENERATOR_VERSION = 2
@@ -79,9 +80,10 @@ def generate_source(A: dict[str, Any], dtype: np.dtype, skip: bool, lanes: int) 
     out(f"NB = {NB}")
     out(f"T = {T}")
     out(f"ONE_PLUS = {_float(1.0 + 2.0**-50)}")
-    out("RUNNING, HALTED, UNDEFINED, DIVERGED = 0, 1, 2, 3")
-    out("HALT, UNDEF, INVALID = 1, 2, 3")
-    out("CODE_INVALID, STACK_WIDE, STACK_OFF, STACK_DEEP, STACK_DIGIT = 3, 4, 5, 6, 7")
+    out(f"RUNNING, HALTED, UNDEFINED, DIVERGED = {K._RUNNING}, {K._HALTED}, {K._UNDEFINED}, {K._DIVERGED}")
+    out(f"HALT, UNDEF, INVALID = {K._HALT}, {K._UNDEF}, {K._INVALID}")
+    why = (K._CODE_INVALID, K._STACK_WIDE, K._STACK_OFF, K._STACK_DEEP, K._STACK_DIGIT)
+    out("CODE_INVALID, STACK_WIDE, STACK_OFF, STACK_DEEP, STACK_DIGIT = " + ", ".join(map(str, why)))
     out(f"ACTION = np.array({[int(x) for x in A['action']]}, np.int64)")
     for s in range(len(A["st_base"])):
         out(f"PW{s} = np.array({[float(x) for x in A['pw'][s]]})")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from ..compile.encoding import DecodeError, decode_word
 from ..compile.network import Network
 from ..errors import NotRecordedError, TuringRNNError
 from ..machines.interpreter import Configuration, RunResult, StackConfiguration, Status, TMConfiguration, finish
-from ..machines.model import TuringMachine
+from ..machines.model import StackMachine, TuringMachine
 from ..machines.reduction import LEFT, RIGHT, StackReduction, tm_to_stack_machine
 
 Getter = Callable[[str], Fraction]
@@ -68,20 +69,58 @@ def read_state(net: Network, get: Getter) -> str | None:
     return table[int(code)]
 
 
+class Action(enum.IntEnum):
+    """What a state code tells the engines at a readout: go on, halt, or halt on an undefined transition."""
+
+    GO = 0
+    HALT = 1
+    UNDEFINED = 2
+
+
+STOP_REASONS = {Action.HALT: "halting state", Action.UNDEFINED: "undefined transition"}
+"""The :attr:`Trace.stop` of a run that ends by itself, by the action of its last readout."""
+
+
+def halting_states(net: Network) -> frozenset[str]:
+    """The states in which ``net``'s readout stops the run (those of the 2-stack reduction for kind ``reduced``)."""
+    machine = net.machine
+    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
+        return reduction_of(machine).machine.halting_states
+    if isinstance(machine, TuringMachine | StackMachine):
+        return machine.halting_states
+    return frozenset()
+
+
+def classify(net: Network, state: str | None) -> Action:
+    """The action of a readout in ``state`` (``None``: an undefined-transition code): the one classification."""
+    if state is None:
+        return Action.UNDEFINED
+    return Action.HALT if state in halting_states(net) else Action.GO
+
+
+def code_actions(net: Network) -> dict[int, Action]:
+    """The action of every state code of ``net``'s readout; a code missing here is not a valid state code.
+
+    >>> from turingrnn.compile.compiler import compile_machine
+    >>> from turingrnn.machines.parsing import load_machine
+    >>> {code: action.name for code, action in code_actions(compile_machine(load_machine("bb2"))).items()}
+    {1: 'GO', 2: 'GO', 3: 'HALT'}
+    """
+    readout = net.readout
+    actions = {code: classify(net, state) for code, state in readout.state_table}
+    return actions | {code: classify(net, None) for code in readout.undefined_codes}
+
+
 def stop_reason(net: Network, state: str | None, step: int) -> str | None:
     """Why the machine stops at a readout in ``state`` (``None``: the undefined-transition code), or ``None``.
 
     Raises:
         TuringRNNError: The first readout holds the undefined-transition code.
     """
-    if state is None:
-        if step == 0:
-            raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
-        return "undefined transition"
-    machine = net.machine
-    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
-        return "halting state" if state in reduction_of(machine).machine.halting_states else None
-    return "halting state" if machine is not None and state in machine.halting_states else None
+    action = classify(net, state)
+    if action is Action.UNDEFINED and step == 0:
+        raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
+    return STOP_REASONS.get(action)
 
 
 def decode_configuration(net: Network, get: Getter) -> Configuration | None:
