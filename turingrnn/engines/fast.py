@@ -157,18 +157,19 @@ class _FloatRecording:
         return get
 
 
-def _divergence_text(plan: _Plan, why: int, where: int, step: int) -> str:
+def _divergence_text(plan: _Plan, why: int, where: int) -> str:
+    """What left the code (the step is said by the caller)."""
     net, kind = plan.net, plan.dtype.name
     if why in (_BIN_UNCERTAIN, _BIN_OFF):
         label = net.labels[where]
         if why == _BIN_UNCERTAIN:
-            return f"step {step}: {kind} left the code: binary neuron {label!r} has an error bound >= {BINARY_LIMIT}"
-        return f"step {step}: {kind} left the code: binary neuron {label!r} is farther from 0 and 1 than its bound"
+            return f"{kind} left the code: binary neuron {label!r} has an error bound >= {BINARY_LIMIT}"
+        return f"{kind} left the code: binary neuron {label!r} is farther from 0 and 1 than its bound"
     if why == _CODE_INVALID:
-        return f"step {step}: {kind} left the code: the state code is not in the state table"
+        return f"{kind} left the code: the state code is not in the state table"
     name = plan.stacks[where].name
     return (
-        f"step {step}: {kind} left the code: stack {name!r} "
+        f"{kind} left the code: stack {name!r} "
         + {
             _STACK_WIDE: "is no longer pinned to one code by its error bound (precision exhausted)",
             _STACK_OFF: "holds no code of the expected depth within its error bound",
@@ -485,7 +486,8 @@ def _trace(
     if status == _UNDEFINED and steps == 0:
         raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
     diverged = steps if status == _DIVERGED else None
-    text = _divergence_text(plan, why, where, steps) if diverged is not None else ""
+    reason = _divergence_text(plan, why, where) if diverged is not None else None
+    text = f"step {steps}: {reason}" if reason is not None else ""
     kept = len(values)
     recording = _FloatRecording(plan, values, codes, lengths, kept - 1 if diverged is not None else None, text)
     return Trace(
@@ -500,4 +502,6 @@ def _trace(
         stop={_HALTED: STOP_REASONS[Action.HALT], _UNDEFINED: STOP_REASONS[Action.UNDEFINED]}.get(status),
         info={"dtype": name, "word": word, "divergence": text or None},
         diverged_at=diverged,
+        divergence=reason,
+        prec=int(np.finfo(plan.dtype).nmant) + 1,
     )

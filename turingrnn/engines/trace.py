@@ -5,8 +5,8 @@ read at a readout tick: the state is ``state_table[state_code]`` and every
 stack (or half-tape) is the word whose Cantor code is its value.
 :func:`decode_configuration` applies it to neuron values given by label.
 
-:class:`Trace` is what a network engine returns (the exact engine of
-:mod:`turingrnn.engines.exact` now): the recorded neuron values, by label, and the
+:class:`Trace` is what every network engine returns (:mod:`.exact`,
+:mod:`.fast` and :mod:`.mp`, through :func:`turingrnn.engines.run`): the recorded neuron values, by label, and the
 machine configuration decoded at every machine step, lazily. Its
 :meth:`~Trace.decode` gives the same :class:`~turingrnn.machines.interpreter.RunResult`
 as the reference interpreter, built by the same :func:`~turingrnn.machines.interpreter.finish`.
@@ -171,7 +171,7 @@ class Trace:
 
     Attributes:
         network: The network that ran.
-        engine: The engine's name (``"exact"``).
+        engine: The engine's name (``"exact"``, ``"float64"``, ``"float32"`` or ``"mp"``).
         record: What was recorded: ``"steps"`` (every readout tick), ``"ticks"``
             (every tick) or ``"final"`` (the last readout ticks only).
         recording: The recorded values.
@@ -184,9 +184,12 @@ class Trace:
         info: Engine statistics (the exact engine: ``scale_digits``, ``growths``, ``phase_skipping``,
             ``seconds``, and ``interrupted`` when Ctrl-C stopped the run: it then ends like a step
             limit with the reason ``"interrupted"``).
-        diverged_at: Float engines: the first machine step whose readout could not be shown to
-            hold the exact run's configuration (the run stopped there, and that step does not
+        diverged_at: Float and mp engines: the first machine step whose readout could not be shown
+            to hold the exact run's configuration (the run stopped there, and that step does not
             decode), or ``None``. Always ``None`` for the exact engine.
+        divergence: What left the code at ``diverged_at`` (a sentence), or ``None``.
+        prec: The significand bits the values were computed with (float64: 53, float32: 24, mp:
+            its ``prec``), or ``None`` for the exact engine (no rounding at all).
     """
 
     network: Network
@@ -200,6 +203,8 @@ class Trace:
     stop: str | None
     info: Mapping[str, Any] = field(default_factory=dict)
     diverged_at: int | None = None
+    divergence: str | None = None
+    prec: int | None = None
 
     # ------------------------------------------------------------ neuron values
 
@@ -243,6 +248,8 @@ class Trace:
         """
         if not 0 <= step <= self.steps:
             raise IndexError(f"step {step} is outside the run (steps 0..{self.steps})")
+        if step == self.diverged_at:
+            raise DecodeError(f"step {step}: {self.divergence or 'the run left the code'}")
         if step == self.steps and self.stop == "undefined transition":
             step -= 1  # the halting step on a missing transition leaves the configuration as it was
         config = decode_configuration(self.network, self.values(self.readout_tick(step)))
@@ -266,7 +273,13 @@ class Trace:
 
     @functools.cached_property
     def result(self) -> RunResult:
-        """The run as an interpreter :class:`~turingrnn.machines.interpreter.RunResult` (no configuration trace)."""
+        """The run as an interpreter :class:`~turingrnn.machines.interpreter.RunResult` (no configuration trace).
+
+        Raises:
+            DecodeError: The run left the code (``diverged_at``): it has no machine-level result.
+        """
+        if self.diverged_at is not None:
+            raise DecodeError(f"the run left the code at step {self.diverged_at}: {self.divergence}")
         return self._mark(finish(self.network.machine, self.steps, self.final_configuration, self.stop))
 
     def _mark(self, result: RunResult) -> RunResult:
@@ -287,6 +300,11 @@ class Trace:
     def status(self) -> Status:
         """How the run ended (the interpreter's :class:`~turingrnn.machines.interpreter.Status`)."""
         return self.result.status
+
+    @property
+    def diverged(self) -> bool:
+        """Whether the run left the code (and so stopped early, at ``diverged_at``)."""
+        return self.diverged_at is not None
 
     @property
     def halted(self) -> bool:
