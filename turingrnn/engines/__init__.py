@@ -17,8 +17,20 @@ in :mod:`.dispatch` and docs/simulation.md). Every engine starts from
 classifies state codes (go on, halt, undefined transition).
 """
 
-from .dispatch import ENGINES, Engine, engine_names, lookup, register, run, run_many
+from .dispatch import ENGINES, Engine, engine_names, lookup, register, run, run_many, unregister
 from .inputs import Start, prepare
 from .trace import Trace
 
-__all__ = ["ENGINES", "Engine", "Start", "Trace", "engine_names", "lookup", "prepare", "register", "run", "run_many"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "Start",
+    "Trace",
+    "engine_names",
+    "lookup",
+    "prepare",
+    "register",
+    "run",
+    "run_many",
+    "unregister",
+]

@@ -12,7 +12,7 @@ The contract (docs/simulation.md, "The engine contract"):
 * a batch runner, if the engine has one, is called as ``batch(net, starts,
   **options)`` and returns one trace per start (the float core runs a batch
   over the cores at once);
-* :func:`register` adds an engine under a name; :func:`run` and
+* :func:`register` adds an engine under a name (:func:`unregister` removes it); :func:`run` and
   :func:`run_many` look it up.
 
 >>> import turingrnn as tr
@@ -62,6 +62,12 @@ def register(name: str, runner: Runner, *, batch: BatchRunner | None = None, sum
     engine = Engine(name, runner, batch, summary)
     _REGISTRY[name] = engine
     return engine
+
+
+def unregister(name: str) -> None:
+    """Remove the engine ``name`` (:class:`InputError` if there is none)."""
+    lookup(name)
+    del _REGISTRY[name]
 
 
 def engine_names() -> tuple[str, ...]:
