@@ -96,13 +96,8 @@ def test_an_undefined_code_at_the_first_readout_is_refused() -> None:
 
 
 def assert_equal_traces(a: tr.Trace, b: tr.Trace) -> None:
-    assert (a.steps, a.stop, a.diverged_at, a.first_readout, a.ticks) == (
-        b.steps,
-        b.stop,
-        b.diverged_at,
-        b.first_readout,
-        b.ticks,
-    )
+    for field in ("steps", "stop", "diverged_at", "first_readout", "ticks"):
+        assert getattr(a, field) == getattr(b, field), field
     assert a.configurations == b.configurations
     assert a.decode(trace=True) == b.decode(trace=True)
     assert a.first_divergence(b) is None and b.first_divergence(a) is None

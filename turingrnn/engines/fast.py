@@ -261,7 +261,7 @@ def run_float(
     word_list = _check_words(words)
     _cached_plan(net, dt)  # a network the kernels cannot run is refused before its words are read
     distinct = {word: prepare(net, word, head) for word in dict.fromkeys(word_list)}  # the setup is per distinct word
-    options = {"max_steps": max_steps, "record": record, "parallel": parallel, "kernel": kernel}
+    options: dict[str, Any] = {"max_steps": max_steps, "record": record, "parallel": parallel, "kernel": kernel}
     traces = run_starts(net, [distinct[word] for word in word_list], dtype=dt, **options)
     return traces[0] if isinstance(words, str) else traces
 
