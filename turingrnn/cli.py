@@ -40,13 +40,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from . import __version__
 from .cli_learning import add_commands
 from .compile.compiler import CONSTRUCTIONS, compile_machine
 from .compile.network import Network
-from .engines.trace import Trace
+from .engines.dispatch import ENGINES, engine_names  # noqa: F401  (ENGINES: the engines of this package)
+from .engines.dispatch import run as run_engine
 from .errors import SpecWarning, TuringRNNError
 from .machines.interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
 from .machines.interpreter import steps as iter_steps
@@ -113,7 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="machine step limit")
     r.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=engine_names(),
         default="exact",
         help="exact (rational, the default); float64 or float32 (Numba float core); mp (mpmath, --prec bits)",
     )
@@ -270,39 +271,25 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-ENGINES = ("exact", "float64", "float32", "mp")
-
-
 def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None, str | None]:
     """Run the chosen engine: the machine-level result, the ticks, the step that left the code and why (if any)."""
-    from .engines.exact import run_exact
-
+    options: dict[str, Any] = {"max_steps": args.max_steps}
     if args.engine == "exact":
-        record = "final" if args.progress and not args.verify else "steps"
-        trace = run_exact(
-            net, args.input, head=args.head, max_steps=args.max_steps, record=record, progress=args.progress
-        )
-        return trace.decode(), trace.ticks, None, None
-    if args.engine == "mp":
-        from .engines.mp import run_mp
-
-        run = run_mp(net, args.input, prec=args.prec, head=args.head, max_steps=args.max_steps)
-        diverged, steps, configuration, why = run.diverged_at, run.steps, run.configurations, run.divergence
-    else:
-        from .engines.fast import run_float
-
-        trace = cast(Trace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps))
-        diverged, steps, why = trace.diverged_at, trace.steps, trace.info.get("divergence")
-        if diverged is None:
-            return trace.decode(), trace.ticks, None, None
-        configuration = tuple(trace.configuration(k) for k in range(diverged))
+        options |= {"record": "final" if args.progress and not args.verify else "steps", "progress": args.progress}
+    elif args.engine == "mp":
+        options |= {"prec": args.prec}
+    trace = run_engine(net, args.input, head=args.head, engine=args.engine, **options)
+    diverged = trace.diverged_at
     if diverged is None:
-        return finish(net.machine, steps, configuration[-1], run.stop), steps * net.ticks_per_step, None, None
-    if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
-        configuration = (next(iter_steps(net.machine, args.input, head=args.head)),)
+        return trace.decode(), trace.ticks, None, None
     last = max(diverged - 1, 0)
-    result = replace(finish(net.machine, last, configuration[last], None), reason="left the code")
-    return result, last * net.ticks_per_step, diverged, why
+    if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
+        configuration = next(iter_steps(net.machine, args.input, head=args.head))
+    else:
+        configuration = trace.configuration(last)
+    result = replace(finish(net.machine, last, configuration, None), reason="left the code")
+    divergence = trace.info.get("divergence", trace.divergence)  # the float core's names its step
+    return result, last * net.ticks_per_step, diverged, divergence
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -61,10 +61,9 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -74,12 +73,15 @@ from mpmath import libmp
 from ..compile.encoding import DecodeError, base_of, encode_word
 from ..compile.network import Network, StackReadout
 from ..errors import InputError, TuringRNNError
-from ..machines.interpreter import Configuration, RunResult, Status, check_max_steps, finish
-from .exact import no_inputs, start_values, stream_inputs
-from .trace import Getter, decode_configuration, read_state, stop_reason
+from ..machines.interpreter import check_max_steps
+from .inputs import Start, prepare
+from .trace import Getter, Trace, decode_configuration, read_state, stop_reason
 
 BITS = 256
 """Default significand bits: comfortably exact for stacks of about 120 binary symbols."""
+
+RECORD_MODES = ("steps", "final")
+"""``steps``: the values at every readout tick; ``final``: the last two readouts only."""
 
 _Raw = tuple[int, int, int, int]  # mpmath's raw mpf: (sign, mantissa, exponent, bit count)
 _ZERO: _Raw = libmp.fzero
@@ -144,91 +146,44 @@ def nearest_code(value: Fraction, alphabet: tuple[str, ...], max_depth: int) -> 
     return encode_word("".join(alphabet[d // 2] for d in digits), alphabet, "stack")
 
 
-# ---------------------------------------------------------------- the result
+# ---------------------------------------------------------------- the recording
 
 
-@dataclass(frozen=True, eq=False)
-class MPRun:
-    """A run of :func:`run_mp`: decoded configurations up to the first step that left the code.
+class _MPRecording:
+    """The values at readout ticks as exact rationals (each binary float is a dyadic rational), one row per readout.
 
-    Attributes:
-        network: The network that ran.
-        prec: Significand bits.
-        configurations: The configuration decoded at every readout that
-            passed the checks, the initial one first (the configuration before
-            a halt on a missing transition is repeated, as in
-            :class:`~turingrnn.engines.trace.Trace`).
-        steps: Machine steps taken; when the run diverged, the step at which it did.
-        stop: ``"halting state"``, ``"undefined transition"``, or ``None``
-            (the step limit, or a divergence).
-        diverged_at: The first machine step whose values left the code, or ``None``.
-        divergence: What left the code there (a message), or ``None``.
-        readouts: The values at every readout tick (up to ``diverged_at``) as
-            exact rationals (each binary float is a dyadic rational), by neuron index.
+    ``column`` gives the values as computed. ``getter`` gives them for decoding: each stack value in a base
+    that is not a power of two moved to its :func:`nearest_code` (as the run decoded it). The row of the step
+    that left the code does not decode.
     """
 
-    network: Network
-    prec: int
-    configurations: tuple[Configuration, ...]
-    steps: int
-    stop: str | None
-    diverged_at: int | None
-    divergence: str | None
-    readouts: tuple[tuple[Fraction, ...], ...]
+    def __init__(self, net: Network, prec: int, final: bool) -> None:
+        self.net, self.prec = net, prec
+        self.rows: deque[tuple[Fraction, ...]] | list[tuple[Fraction, ...]] = deque(maxlen=2) if final else []
+        self.recorded = 0  # rows recorded, kept or not
+        self.bad_row: int | None = None
+        self.why = ""
 
-    @property
-    def diverged(self) -> bool:
-        """Whether the run left the code (and so stopped early)."""
-        return self.diverged_at is not None
+    def append(self, row: tuple[Fraction, ...]) -> None:
+        self.rows.append(row)
+        self.recorded += 1
 
-    def configuration(self, step: int) -> Configuration:
-        """The configuration at machine step ``step``; :class:`DecodeError` at the step that left the code."""
-        if not 0 <= step <= self.steps:
-            raise IndexError(f"step {step} is outside the run (steps 0..{self.steps})")
-        if step == self.diverged_at:
-            raise DecodeError(f"step {step}: {self.divergence}")
-        return self.configurations[step]
+    def __len__(self) -> int:
+        return len(self.rows)
 
-    def values(self, step: int) -> Getter:
-        """The neuron values read out at machine step ``step``, by label, as exact rationals."""
-        row = self.readouts[step]
-        return lambda label: row[self.network.index(label)]
+    def column(self, neuron: int) -> list[Fraction]:
+        return [row[neuron] for row in self.rows]
 
-    def first_divergence(self, other: Any) -> int | None:
-        """The first step at which this run and ``other`` decode to different configurations, or ``None``.
+    def getter(self, row: int) -> Getter:
+        if row < 0:
+            row += len(self)
+        if row == self.bad_row:
+            raise DecodeError(self.why)
+        return _corrected(self.net, _getter(self.net, self.rows[row]), self.prec)
 
-        ``other`` is a :class:`~turingrnn.engines.trace.Trace` or an :class:`MPRun`. A
-        step that does not decode, or that only one of them reached, differs
-        (as in :meth:`Trace.first_divergence <turingrnn.engines.trace.Trace.first_divergence>`).
-        """
 
-        def decoded(run: Any, step: int) -> Configuration | object:
-            try:
-                return run.configuration(step)
-            except DecodeError:
-                return object()
-
-        last = min(self.steps, other.steps)
-        for step in range(last + 1):
-            if decoded(self, step) != decoded(other, step):
-                return step
-        return None if self.steps == other.steps else last + 1
-
-    @functools.cached_property
-    def result(self) -> RunResult:
-        """The run as the interpreter's :class:`~turingrnn.machines.interpreter.RunResult`; raises if it diverged."""
-        if self.diverged_at is not None:
-            raise DecodeError(f"the run left the code at step {self.diverged_at}: {self.divergence}")
-        return finish(self.network.machine, self.steps, self.configurations[-1], self.stop)
-
-    def decode(self) -> RunResult:
-        """The interpreter's result for the same run (:class:`DecodeError` if the run diverged)."""
-        return self.result
-
-    @property
-    def status(self) -> Status:
-        """How the run ended (raises if it diverged)."""
-        return self.result.status
+MPRun = Trace
+"""The result of :func:`run_mp` (a :class:`~turingrnn.engines.trace.Trace`; the name is kept for old imports)."""
 
 
 # ---------------------------------------------------------------- the engine
@@ -364,8 +319,8 @@ class _Ticker:
         return out
 
 
-def _decode(net: Network, get: Getter, prec: int) -> Configuration | None:
-    """The configuration at a readout, each inexact stack value first moved to its :func:`nearest_code`."""
+def _corrected(net: Network, get: Getter, prec: int) -> Getter:
+    """The values ``get``, each inexact stack value moved to its :func:`nearest_code` (:class:`DecodeError` if none)."""
     corrections: dict[str, Fraction] = {}
     for s in net.readout.stacks:
         if s.kind == "stack" and not is_exact_base(s.alphabet) and s.value.terms:
@@ -374,8 +329,8 @@ def _decode(net: Network, get: Getter, prec: int) -> Configuration | None:
             max_depth = int(prec / math.log2(base_of(s.alphabet))) + 2
             corrections[label] = (nearest_code(value, s.alphabet, max_depth) - value) / c
     if not corrections:
-        return decode_configuration(net, get)
-    return decode_configuration(net, lambda label: get(label) + corrections.get(label, 0))
+        return get
+    return lambda label: get(label) + corrections.get(label, 0)
 
 
 def _separate(stacks: Sequence[StackReadout], state_terms: Sequence[tuple[str, Fraction]]) -> None:
@@ -392,76 +347,85 @@ def _getter(net: Network, row: tuple[Fraction, ...]) -> Getter:
     return lambda label: row[net.index(label)]
 
 
-def run_mp(
-    net: Network,
-    word: str = "",
-    *,
-    prec: int = BITS,
-    head: int = 0,
-    max_steps: int = 1_000_000,
-    check_rounding: bool = True,
-) -> MPRun:
+def run_mp(net: Network, word: str = "", *, head: int = 0, **options: Any) -> Trace:
     """Run ``net`` on ``word`` in ``prec``-bit binary floating point until it halts, leaves the code or hits the limit.
 
     Args:
         net: A compiled network (``input_mode`` ``"preloaded"`` or ``"streamed"``).
         word: The input word, checked against the machine's alphabet.
-        prec: Significand bits (53: float64, 24: float32).
         head: The Turing machine head's start index in ``word`` (preloaded networks only).
+        **options: ``prec``, ``max_steps``, ``record`` and ``check_rounding``, as for :func:`run_start`.
+
+    Returns:
+        The :class:`~turingrnn.engines.trace.Trace`. ``diverged_at`` is the first machine step at which
+        the values left the code (see the module docs), ``divergence`` says how, and the run stops
+        there; compare it with :func:`~turingrnn.engines.exact.run_exact` by
+        ``run.first_divergence(trace)``. ``prec`` is the significand width.
+
+    Raises:
+        InputError: ``prec`` is not a whole number >= 2, or the word, head or
+            ``max_steps`` do not fit.
+    """
+    return run_start(net, prepare(net, word, head), **options)
+
+
+def run_start(
+    net: Network,
+    start: Start,
+    *,
+    prec: int = BITS,
+    max_steps: int = 1_000_000,
+    record: str = "steps",
+    check_rounding: bool = True,
+) -> Trace:
+    """Run ``net`` from a prepared :class:`~turingrnn.engines.inputs.Start` (the mp engine's runner).
+
+    Args:
+        net: A compiled network.
+        start: Its start for the input word (:func:`~turingrnn.engines.inputs.prepare`).
+        prec: Significand bits (53: float64, 24: float32).
         max_steps: The most machine steps (readouts after the first) to take.
+        record: ``"steps"`` keeps the values at every readout tick, ``"final"`` the last two.
         check_rounding: Also flag the first value in ``(0, 1]`` of a neuron
             whose exact values are binary fractions (:func:`binary_fraction_rows`)
             and whose row rounded: its exact value needs more than ``prec``
             bits, so information was lost. ``False`` keeps only the checks a
             float core can make from the values.
 
-    Returns:
-        The :class:`MPRun`. ``diverged_at`` is the first machine step at which
-        the values left the code (see the module docs), and the run stops
-        there; compare it with :func:`~turingrnn.engines.exact.run_exact` by
-        ``run.first_divergence(trace)``.
-
-    Raises:
-        InputError: ``prec`` is not a whole number >= 2, or the word, head or
-            ``max_steps`` do not fit.
+    Returns and raises as :func:`run_mp`.
     """
     prec = _check_prec(prec)
     check_max_steps(max_steps)
-    if net.input_mode == "streamed":
-        inputs, first = stream_inputs(net, word, head)
-        start = [Fraction(0)] * net.size
-    elif net.input_mode == "preloaded":
-        start, first = start_values(net, word, head), 0
-        inputs = no_inputs(net)
-    else:
-        raise InputError(f"input mode {net.input_mode!r} is unknown (allowed: preloaded, streamed)")
+    if record not in RECORD_MODES:
+        raise InputError(f"record must be one of {', '.join(RECORD_MODES)}; got {record!r}")
+    values, inputs, first = start.values, start.inputs, start.first_readout
     ctx = mpmath.MPContext()
     ctx.prec = prec
     _separate(net.readout.stacks, net.readout.state_code.terms)
     ticker = _Ticker(net, ctx, binary_fraction_rows(net) if check_rounding else (False,) * net.size)
-    x = ticker.start(start, ctx)
-    configurations: list[Configuration] = []
-    readouts: list[tuple[Fraction, ...]] = []
+    x = ticker.start(values, ctx)
+    recording = _MPRecording(net, prec, final=record == "final")
     steps, stop, diverged_at, divergence, t = 0, None, None, None, 0
     codes = {s.name: s for s in net.readout.stacks}
     try:
-        for name, label in net.preload.stacks if net.preload and net.input_mode == "preloaded" else ():
+        for name, label in net.preload.stacks if net.preload else ():
             i = net.index(label)
-            if is_exact_base(codes[name].alphabet) and _fraction(x[i]) != start[i]:
+            if values[i] and is_exact_base(codes[name].alphabet) and _fraction(x[i]) != values[i]:
                 raise _Diverged(f"the start code of stack {name!r} needs more than {prec} significand bits")
         while t < first:
             x = ticker.tick(x, inputs(t), t)
             t += 1
         while True:
             row = tuple(Fraction(v) if isinstance(v, int) else _fraction(v) for v in x)
-            readouts.append(row)
+            recording.append(row)
             get = _getter(net, row)
             try:
                 state = read_state(net, get)
-                config = _decode(net, get, prec) if state is not None else None
+                if state is not None:
+                    decode_configuration(net, _corrected(net, get, prec))
             except DecodeError as e:
+                recording.bad_row = len(recording) - 1
                 raise _Diverged(str(e)) from None
-            configurations.append(config if config is not None else configurations[-1])
             stop = stop_reason(net, state, steps)
             if stop is not None or steps >= max_steps:
                 break
@@ -471,13 +435,20 @@ def run_mp(
                 t += 1
     except _Diverged as e:
         diverged_at, divergence, stop = steps, e.message, None
-    return MPRun(
+        recording.why = f"step {steps}: {divergence}"
+    T, kept = net.ticks_per_step, len(recording)
+    return Trace(
         network=net,
-        prec=prec,
-        configurations=tuple(configurations),
+        engine="mp",
+        record=record,
+        recording=recording,
+        row_ticks=range(first + (recording.recorded - kept) * T, first + recording.recorded * T, T),
+        first_readout=first,
+        ticks=first + steps * T,
         steps=steps,
         stop=stop,
+        info={"prec": prec, "word": start.word},
         diverged_at=diverged_at,
         divergence=divergence,
-        readouts=tuple(readouts),
+        prec=prec,
     )

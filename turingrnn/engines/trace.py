@@ -5,8 +5,8 @@ read at a readout tick: the state is ``state_table[state_code]`` and every
 stack (or half-tape) is the word whose Cantor code is its value.
 :func:`decode_configuration` applies it to neuron values given by label.
 
-:class:`Trace` is what a network engine returns (the exact engine of
-:mod:`turingrnn.engines.exact` now): the recorded neuron values, by label, and the
+:class:`Trace` is what every network engine returns (:mod:`.exact`,
+:mod:`.fast` and :mod:`.mp`, through :func:`turingrnn.engines.run`): the recorded neuron values, by label, and the
 machine configuration decoded at every machine step, lazily. Its
 :meth:`~Trace.decode` gives the same :class:`~turingrnn.machines.interpreter.RunResult`
 as the reference interpreter, built by the same :func:`~turingrnn.machines.interpreter.finish`.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from ..compile.encoding import DecodeError, decode_word
 from ..compile.network import Network
 from ..errors import NotRecordedError, TuringRNNError
 from ..machines.interpreter import Configuration, RunResult, StackConfiguration, Status, TMConfiguration, finish
-from ..machines.model import TuringMachine
+from ..machines.model import StackMachine, TuringMachine
 from ..machines.reduction import LEFT, RIGHT, StackReduction, tm_to_stack_machine
 
 Getter = Callable[[str], Fraction]
@@ -68,20 +69,58 @@ def read_state(net: Network, get: Getter) -> str | None:
     return table[int(code)]
 
 
+class Action(enum.IntEnum):
+    """What a state code tells the engines at a readout: go on, halt, or halt on an undefined transition."""
+
+    GO = 0
+    HALT = 1
+    UNDEFINED = 2
+
+
+STOP_REASONS = {Action.HALT: "halting state", Action.UNDEFINED: "undefined transition"}
+"""The :attr:`Trace.stop` of a run that ends by itself, by the action of its last readout."""
+
+
+def halting_states(net: Network) -> frozenset[str]:
+    """The states in which ``net``'s readout stops the run (those of the 2-stack reduction for kind ``reduced``)."""
+    machine = net.machine
+    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
+        return reduction_of(machine).machine.halting_states
+    if isinstance(machine, TuringMachine | StackMachine):
+        return machine.halting_states
+    return frozenset()
+
+
+def classify(net: Network, state: str | None) -> Action:
+    """The action of a readout in ``state`` (``None``: an undefined-transition code): the one classification."""
+    if state is None:
+        return Action.UNDEFINED
+    return Action.HALT if state in halting_states(net) else Action.GO
+
+
+def code_actions(net: Network) -> dict[int, Action]:
+    """The action of every state code of ``net``'s readout; a code missing here is not a valid state code.
+
+    >>> from turingrnn.compile.compiler import compile_machine
+    >>> from turingrnn.machines.parsing import load_machine
+    >>> {code: action.name for code, action in code_actions(compile_machine(load_machine("bb2"))).items()}
+    {1: 'GO', 2: 'GO', 3: 'HALT'}
+    """
+    readout = net.readout
+    actions = {code: classify(net, state) for code, state in readout.state_table}
+    return actions | {code: classify(net, None) for code in readout.undefined_codes}
+
+
 def stop_reason(net: Network, state: str | None, step: int) -> str | None:
     """Why the machine stops at a readout in ``state`` (``None``: the undefined-transition code), or ``None``.
 
     Raises:
         TuringRNNError: The first readout holds the undefined-transition code.
     """
-    if state is None:
-        if step == 0:
-            raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
-        return "undefined transition"
-    machine = net.machine
-    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
-        return "halting state" if state in reduction_of(machine).machine.halting_states else None
-    return "halting state" if machine is not None and state in machine.halting_states else None
+    action = classify(net, state)
+    if action is Action.UNDEFINED and step == 0:
+        raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
+    return STOP_REASONS.get(action)
 
 
 def decode_configuration(net: Network, get: Getter) -> Configuration | None:
@@ -132,7 +171,7 @@ class Trace:
 
     Attributes:
         network: The network that ran.
-        engine: The engine's name (``"exact"``).
+        engine: The engine's name (``"exact"``, ``"float64"``, ``"float32"`` or ``"mp"``).
         record: What was recorded: ``"steps"`` (every readout tick), ``"ticks"``
             (every tick) or ``"final"`` (the last readout ticks only).
         recording: The recorded values.
@@ -145,9 +184,12 @@ class Trace:
         info: Engine statistics (the exact engine: ``scale_digits``, ``growths``, ``phase_skipping``,
             ``seconds``, and ``interrupted`` when Ctrl-C stopped the run: it then ends like a step
             limit with the reason ``"interrupted"``).
-        diverged_at: Float engines: the first machine step whose readout could not be shown to
-            hold the exact run's configuration (the run stopped there, and that step does not
+        diverged_at: Float and mp engines: the first machine step whose readout could not be shown
+            to hold the exact run's configuration (the run stopped there, and that step does not
             decode), or ``None``. Always ``None`` for the exact engine.
+        divergence: What left the code at ``diverged_at`` (a sentence), or ``None``.
+        prec: The significand bits the values were computed with (float64: 53, float32: 24, mp:
+            its ``prec``), or ``None`` for the exact engine (no rounding at all).
     """
 
     network: Network
@@ -161,6 +203,8 @@ class Trace:
     stop: str | None
     info: Mapping[str, Any] = field(default_factory=dict)
     diverged_at: int | None = None
+    divergence: str | None = None
+    prec: int | None = None
 
     # ------------------------------------------------------------ neuron values
 
@@ -204,6 +248,8 @@ class Trace:
         """
         if not 0 <= step <= self.steps:
             raise IndexError(f"step {step} is outside the run (steps 0..{self.steps})")
+        if step == self.diverged_at:
+            raise DecodeError(f"step {step}: {self.divergence or 'the run left the code'}")
         if step == self.steps and self.stop == "undefined transition":
             step -= 1  # the halting step on a missing transition leaves the configuration as it was
         config = decode_configuration(self.network, self.values(self.readout_tick(step)))
@@ -227,7 +273,13 @@ class Trace:
 
     @functools.cached_property
     def result(self) -> RunResult:
-        """The run as an interpreter :class:`~turingrnn.machines.interpreter.RunResult` (no configuration trace)."""
+        """The run as an interpreter :class:`~turingrnn.machines.interpreter.RunResult` (no configuration trace).
+
+        Raises:
+            DecodeError: The run left the code (``diverged_at``): it has no machine-level result.
+        """
+        if self.diverged_at is not None:
+            raise DecodeError(f"the run left the code at step {self.diverged_at}: {self.divergence}")
         return self._mark(finish(self.network.machine, self.steps, self.final_configuration, self.stop))
 
     def _mark(self, result: RunResult) -> RunResult:
@@ -248,6 +300,11 @@ class Trace:
     def status(self) -> Status:
         """How the run ended (the interpreter's :class:`~turingrnn.machines.interpreter.Status`)."""
         return self.result.status
+
+    @property
+    def diverged(self) -> bool:
+        """Whether the run left the code (and so stopped early, at ``diverged_at``)."""
+        return self.diverged_at is not None
 
     @property
     def halted(self) -> bool:
