@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines
 
 import turingrnn as tr
-from turingrnn.compile import compact_stack
 from turingrnn.check.verify import all_inputs_up_to, verify
+from turingrnn.compile import compact_stack
 from turingrnn.compile.compiler import compile_machine
 from turingrnn.compile.encoding import encode_word
 from turingrnn.compile.gadgets import StreamHook

@@ -1,4 +1,4 @@
-"""prove: certificates for every bundled construction, failures that name the class and neuron, and the CLI."""
+"""prove: certificates for every bundled machine, failures that name the class and neuron, and the CLI."""
 
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ from test_compact_stack import (
 )
 
 import turingrnn as tr
-from turingrnn.compile import ss95
 from turingrnn.check.verify import all_inputs_up_to, verify
+from turingrnn.compile import ss95
 from turingrnn.compile.compiler import compile_machine
 from turingrnn.compile.gadgets import StreamHook
 from turingrnn.compile.network import Network

@@ -4,7 +4,7 @@ Commands:
 
 * ``turingrnn interpret MACHINE --input WORD [--head K] [--max-steps N] [--trace] [--json] [--engine E]``
 * ``turingrnn check FILE...``: report every problem in each machine file and run its examples
-* ``turingrnn list``: the bundled constructions
+* ``turingrnn list``: the bundled machines
 * ``turingrnn compile MACHINE -o net.npz [--construction C] [--input-mode M]``
 * ``turingrnn run MACHINE|net.npz --input WORD [--head K] [--engine exact] [--verify] [--json]``
 * ``turingrnn info MACHINE|net.npz``: neurons by role, nonzeros, ticks per step
@@ -15,7 +15,7 @@ Commands:
 * ``turingrnn train TASK --cell NAME [...] -o model.npz``, ``turingrnn evaluate model.npz``,
   ``turingrnn compare TASK [model.npz ...]``: the trained side (:mod:`turingrnn.cli_learning`)
 
-MACHINE is a TOML path, a bundled construction name or a bbchallenge string.
+MACHINE is a TOML path, a bundled machine name or a bbchallenge string.
 Every command takes ``--json`` and then prints one JSON object.
 
 Exit codes:
@@ -75,7 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("interpret", help="run a machine on the reference interpreter")
-    p.add_argument("machine", help="TOML path, bundled construction name or bbchallenge string")
+    p.add_argument("machine", help="TOML path, bundled machine name or bbchallenge string")
     p.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
     p.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
     p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="step limit")
@@ -92,7 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE", help="TOML paths, bundled names or bbchallenge strings")
     c.add_argument("--json", action="store_true", help="print one JSON object")
 
-    ls = sub.add_parser("list", help="list the bundled constructions")
+    ls = sub.add_parser("list", help="list the bundled machines")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
 
     def network_source(p: argparse.ArgumentParser) -> None:

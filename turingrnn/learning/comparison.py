@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import UnknownCellError
 from .protocol import TEST_EVAL_LENGTHS, TRAIN_EVAL_LENGTHS
-from .tasks import ENGINES, TASKS, Task, get_task
+from .tasks import TASKS, Task, get_task
 
 SCHEMA = 2
 """The version of the result files' format."""
@@ -32,6 +32,8 @@ REGULAR = ("parity", "even_pairs", "cycle_navigation", "modular_arithmetic")
 TRANSDUCTION = ("reverse_string", "duplicate_string", "binary_addition")
 SHORT_LENGTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 40)
 CURVE_LENGTHS = (40, 100, 500)
+COMPILED_ENGINES = ("exact", "float64", "float32")
+"""The engines the compiled networks of a comparison run on (the mp engine is for precision studies, not here)."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,9 @@ def backend_for(tier: Tier) -> str:
 def model_columns(table: dict) -> list[str]:
     """The models of an aggregated ``table`` in column order: trained ones as in :data:`VARIANTS`, then engines."""
     present = {m for t in table.values() for m in t}
-    return [m for m in VARIANTS if m in present] + [f"compiled {e}" for e in ENGINES if f"compiled {e}" in present]
+    return [m for m in VARIANTS if m in present] + [
+        f"compiled {e}" for e in COMPILED_ENGINES if f"compiled {e}" in present
+    ]
 
 
 def parse_names(text: str | None, default: Sequence[str], kind: str) -> list[str]:

@@ -24,9 +24,9 @@ import numpy as np
 from .. import __version__
 from ..errors import TrainingDivergedError
 from .checkpoint import git_commit
-from .comparison import CURVE_LENGTHS, SCHEMA, VARIANTS, Tier, backend_for
+from .comparison import COMPILED_ENGINES, CURVE_LENGTHS, SCHEMA, VARIANTS, Tier, backend_for
 from .protocol import evaluate_on_task, evaluation_sets, model_for_task, predict, summarize, train_on_task
-from .tasks import ENGINES, Task, get_task, run_compiled, ticks_per_symbol
+from .tasks import Task, get_task, run_compiled, ticks_per_symbol
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 """The source tree whose git commit and changes a result records (the checkout the package runs from)."""
@@ -91,7 +91,7 @@ def run_compiled_job(job: dict, tier: Tier, seed: int) -> dict:
         str(n): float(np.mean([ticks.per_symbol(ex) for ex in exs])) for n, exs in tests.items()
     }
     result["engines"] = {}
-    for engine in ENGINES:
+    for engine in COMPILED_ENGINES:
         started = time.monotonic()
         answers = {n: run_compiled(task, exs, engine=engine) for n, exs in tests.items()}
         result["engines"][engine] = {**summarize(answers, tests), "seconds": time.monotonic() - started}

@@ -12,12 +12,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from ..compile.compiler import CONSTRUCTIONS, INPUT_MODES, compile_machine
 from ..compile.network import Network
-from ..engines.exact import run_exact
-from ..engines.trace import Trace
+from ..engines.dispatch import engine_names, run_many
 from ..errors import TaskError
 from ..machines.interpreter import run
 from ..machines.model import StackMachine, TuringMachine
@@ -25,8 +23,6 @@ from ..machines.parsing import load_machine
 from .task_base import Task, TaskExample
 from .task_registry import get_task
 
-ENGINES = ("exact", "float64", "float32")
-"""The engines :func:`run_compiled` runs a network on."""
 MAX_STEPS = 1_000_000
 """Default step limit of compiled and reference runs."""
 
@@ -68,28 +64,22 @@ def run_compiled(
 ) -> list[tuple[str, ...] | None]:
     """Each example's answer from the task's compiled network: the decoded run, or ``None``.
 
-    The machine is compiled once (:func:`compile_task`). ``engine="exact"``
-    runs :func:`~turingrnn.engines.exact.run_exact` on each example; ``"float64"`` and
-    ``"float32"`` run :func:`~turingrnn.engines.fast.run_float` on all of them in one
-    batch, and a run flagged as diverged (``diverged_at``) answers ``None``.
+    The machine is compiled once (:func:`compile_task`) and run on every
+    example through the one engine dispatch (:func:`~turingrnn.engines.dispatch.run_many`):
+    ``"exact"`` one run after another, ``"float64"`` and ``"float32"`` in one
+    batch, ``"mp"`` at its default precision. A run flagged as diverged
+    (``diverged_at``) answers ``None``.
     Per-position tasks record every readout and decode the configuration
     after each input symbol; the others decode the final configuration.
     """
-    if engine not in ENGINES:
-        raise TaskError(f"unknown engine {engine!r}; engines are: {', '.join(ENGINES)}")
+    if engine not in engine_names():
+        raise TaskError(f"unknown engine {engine!r}; engines are: {', '.join(engine_names())}")
     net = compile_task(task, construction, input_mode)
     words = [task.machine_word(ex) for ex in examples]
     keep = task.output_mode == "per_position"
     record = "steps" if keep else "final"
-    if engine == "exact":
-        traces = [run_exact(net, word, max_steps=max_steps, record=record) for word in words]
-        return [task.decode(t.decode(trace=keep)) for t in traces]
-    if not words:
-        return []
-    from ..engines.fast import run_float
-
-    float_traces = cast(list[Trace], run_float(net, words, dtype=engine, max_steps=max_steps, record=record))
-    return [None if t.diverged_at is not None else task.decode(t.decode(trace=keep)) for t in float_traces]
+    traces = run_many(net, words, engine=engine, max_steps=max_steps, record=record)
+    return [None if t.diverged_at is not None else task.decode(t.decode(trace=keep)) for t in traces]
 
 
 @dataclass(frozen=True)

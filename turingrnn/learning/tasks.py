@@ -41,8 +41,9 @@ True
 
 from __future__ import annotations
 
+from ..engines.dispatch import ENGINES
 from ..errors import TaskError, UnknownTaskError
-from .compiled_tasks import ENGINES, MAX_STEPS, TickCount, compile_task, run_compiled, run_reference, ticks_per_symbol
+from .compiled_tasks import MAX_STEPS, TickCount, compile_task, run_compiled, run_reference, ticks_per_symbol
 from .context_free_tasks import ModularArithmeticBrackets, ReverseString, StackManipulation
 from .context_sensitive_tasks import BinaryAddition, DuplicateString
 from .next_symbol_tasks import AnBn, AnBnCn, Dyck2, NextSymbolTask, next_set
