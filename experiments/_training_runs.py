@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 import turingrnn as tr
-from turingrnn.checkpoint import git_commit
 from turingrnn.errors import TrainingDivergedError
-from turingrnn.protocol import TEST_EVAL_LENGTHS, TRAIN_EVAL_LENGTHS, evaluate_on_task, train_on_task
+from turingrnn.learning.checkpoint import git_commit
+from turingrnn.learning.protocol import TEST_EVAL_LENGTHS, TRAIN_EVAL_LENGTHS, evaluate_on_task, train_on_task
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, *, name: str, steps: int, seeds: int) -> None:

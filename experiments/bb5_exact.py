@@ -4,9 +4,9 @@ BB(5), the 5-state busy beaver champion ``1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA``,
 halts after 47,176,870 steps with 4097 ones on its tape (bbchallenge). This
 script compiles it with the compact construction (20 neurons, 2 ticks per
 step, half-tapes in base 4), runs the network with
-:func:`turingrnn.exact.run_exact` (``record="final"``) until it halts, decodes
+:func:`turingrnn.engines.exact.run_exact` (``record="final"``) until it halts, decodes
 the final readout and checks it against the Numba interpreter
-(:func:`turingrnn.fast_interpreter.run_tm_fast`): the same status, step count,
+(:func:`turingrnn.machines.fast_interpreter.run_tm_fast`): the same status, step count,
 verdict and final configuration, 47,176,870 steps and 4097 ones.
 
 Usage::
@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import run_exact
-from turingrnn.fast_interpreter import run_tm_fast
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.engines.exact import run_exact
+from turingrnn.machines.fast_interpreter import run_tm_fast
 
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"
 BB5_STEPS, BB5_ONES = 47_176_870, 4097

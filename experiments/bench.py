@@ -4,10 +4,10 @@ Engines, each on the same workload and timed ``--rounds`` times (fastest round r
 since the machine is shared):
 
 * ``interpreter`` and ``interpreter-numba``: the reference interpreters (machine, not network);
-* ``exact``: :func:`turingrnn.exact.run_exact` on the compiled network;
-* ``mp``: :func:`turingrnn.mp.run_mp` at 113 bits;
-* ``float64``: :func:`turingrnn.fast.run_float`, one word;
-* ``float64 xB``: :func:`turingrnn.fast.run_float` on a batch of ``B`` copies of the word
+* ``exact``: :func:`turingrnn.engines.exact.run_exact` on the compiled network;
+* ``mp``: :func:`turingrnn.engines.mp.run_mp` at 113 bits;
+* ``float64``: :func:`turingrnn.engines.fast.run_float`, one word;
+* ``float64 xB``: :func:`turingrnn.engines.fast.run_float` on a batch of ``B`` copies of the word
   (steps counted over the whole batch), for B in ``--batches``.
 
 Workloads: BB(4) (107 steps), Rogozhin's UTM(4,6) worked example (518 steps), and
@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import turingrnn as tr
-from turingrnn.exact import run_exact
-from turingrnn.fast import run_float
-from turingrnn.fast_interpreter import run_tm_fast
-from turingrnn.mp import run_mp
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.fast import run_float
+from turingrnn.engines.mp import run_mp
+from turingrnn.machines.fast_interpreter import run_tm_fast
 
 DEFAULT_OUT = Path("experiments/results/bench.json")
 

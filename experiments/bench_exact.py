@@ -3,10 +3,10 @@
 Side by side in one process, each timed ``--rounds`` times (the fastest round is
 reported, since the machine may be shared):
 
-* the exact engine (:func:`turingrnn.exact.run_exact` on the compiled network);
-* the Fraction reference: a loop of :meth:`Network.tick <turingrnn.network.Network.tick>`
+* the exact engine (:func:`turingrnn.engines.exact.run_exact` on the compiled network);
+* the Fraction reference: a loop of :meth:`Network.tick <turingrnn.compile.network.Network.tick>`
   from the same start values (run for at most ``--reference-seconds`` per workload);
-* the Python interpreter (:func:`turingrnn.interpreter.run`) on the machine itself;
+* the Python interpreter (:func:`turingrnn.machines.interpreter.run`) on the machine itself;
 
 on three workloads:
 
@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import run_exact
-from turingrnn.interpreter import run
-from turingrnn.network import Network
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.network import Network
+from turingrnn.engines.exact import run_exact
+from turingrnn.machines.interpreter import run
 
 BB4 = "1RB1LB_1LA0LC_1RZ1LD_1RD0RA"
 ROGOZHIN_WORD, ROGOZHIN_HEAD = "<bb1b1bbb1c1c11111", 9

@@ -3,9 +3,9 @@
 Side by side in one process (each figure the fastest of ``--rounds`` rounds, since
 the machine may be shared; end to end, Python setup and traces included):
 
-* the exact engine, :func:`turingrnn.exact.run_exact` (one word after another);
-* the float core, :func:`turingrnn.fast.run_float` in float64 and float32, with its
-  generic CSR kernel and with the network's generated kernel (:mod:`turingrnn.fastgen`;
+* the exact engine, :func:`turingrnn.engines.exact.run_exact` (one word after another);
+* the float core, :func:`turingrnn.engines.fast.run_float` in float64 and float32, with its
+  generic CSR kernel and with the network's generated kernel (:mod:`turingrnn.engines.fastgen`;
   compiled or loaded from the cache before timing, the seconds that took are reported as
   ``warm_up_seconds``), one word (serial kernel) and batches of 16, 256 and 4096 words
   (parallel kernel, every core);
@@ -46,9 +46,9 @@ from typing import Any
 import numba
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import run_exact
-from turingrnn.fast import run_float
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.fast import run_float
 
 ROGOZHIN_WORD, ROGOZHIN_HEAD = "<bb1b1bbb1c1c11111", 9
 BATCHES = (1, 16, 256, 4096)

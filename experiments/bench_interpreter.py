@@ -2,7 +2,7 @@
 
 Side by side in one process, on the same machine:
 
-* the first call of :func:`~turingrnn.fast_interpreter.run_tm_fast` (compile or
+* the first call of :func:`~turingrnn.machines.fast_interpreter.run_tm_fast` (compile or
   cache load), and a cold compile measured in a fresh process with an empty
   Numba cache directory;
 * the BB(4) champion (107 steps) run ``--bb4-repeats`` times with both interpreters (for
@@ -37,8 +37,8 @@ import numba
 import numpy as np
 
 import turingrnn as tr
-from turingrnn.fast_interpreter import run_tm_fast
-from turingrnn.interpreter import run
+from turingrnn.machines.fast_interpreter import run_tm_fast
+from turingrnn.machines.interpreter import run
 
 BB4 = "1RB1LB_1LA0LC_---1LD_1RD0RA"
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"
@@ -48,7 +48,7 @@ COLD_COMPILE = """
 import time
 start = time.perf_counter()
 from turingrnn import parse_bbchallenge
-from turingrnn.fast_interpreter import run_tm_fast
+from turingrnn.machines.fast_interpreter import run_tm_fast
 imported = time.perf_counter()
 run_tm_fast(parse_bbchallenge("1RB1LB_1LA---"))
 print(imported - start, time.perf_counter() - imported)

@@ -1,7 +1,7 @@
 """Question: how long does one training step take in the numpy cells (float64, float32) and in the torch backend?
 
 One step is a forward pass, BPTT over every step, gradient clipping and an
-Adam update: ``turingrnn.training.train`` on one batch. Timed side by side in
+Adam update: ``turingrnn.learning.training.train`` on one batch. Timed side by side in
 one process with every thread pinned to one (``OPENBLAS_NUM_THREADS=1``,
 ``torch.set_num_threads(1)``), rounds interleaved, the fastest round of each
 reported (the machine is shared). The default shape is the one of issue 11:
@@ -29,9 +29,9 @@ import numpy as np  # noqa: E402
 from _results import finish  # noqa: E402
 
 import turingrnn as tr  # noqa: E402
-from turingrnn.checkpoint import git_commit  # noqa: E402
-from turingrnn.models import make_model  # noqa: E402
-from turingrnn.training import train  # noqa: E402
+from turingrnn.learning.checkpoint import git_commit  # noqa: E402
+from turingrnn.learning.models import make_model  # noqa: E402
+from turingrnn.learning.training import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

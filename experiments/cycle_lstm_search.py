@@ -32,16 +32,15 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from turingrnn.protocol import (  # noqa: E402
+from turingrnn.learning.initialisation import haiku_init  # noqa: E402
+from turingrnn.learning.protocol import (  # noqa: E402
     TEST_EVAL_LENGTHS,
     TRAIN_EVAL_LENGTHS,
     evaluate_on_task,
     model_for_task,
     train_on_task,
 )
-from turingrnn.tasks import get_task  # noqa: E402
+from turingrnn.learning.tasks import get_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "experiments/results/cycle_lstm_search"
@@ -49,25 +48,6 @@ PROBE_LENGTHS = (40, 100, 200, 500)
 TAG = re.compile(
     r"cycle_navigation_lstm_h(?P<h>\d+)_lr(?P<lr>[0-9.e-]+)_s(?P<s>\d+)_seed(?P<seed>\d+)_b\d+_(?P<init>\w+)"
 )
-
-
-def haiku_init(model, seed: int) -> None:  # type: ignore[no-untyped-def]
-    """Haiku's initialisation of an LSTM in place: truncated normal weights, zero biases, forget bias 1 kept."""
-    rng = np.random.default_rng([seed, 77])
-    p = model.params
-    fan_in = p["weight_ih"].shape[1] + p["weight_hh"].shape[1]
-
-    def normal(shape: tuple[int, ...], std: float) -> np.ndarray:
-        return (np.clip(rng.standard_normal(shape), -2, 2) * std).astype(model.dtype)
-
-    for name in p:
-        if name.startswith("bias"):
-            p[name][...] = 0
-    p["weight_ih"][...] = normal(p["weight_ih"].shape, fan_in**-0.5)
-    p["weight_hh"][...] = normal(p["weight_hh"].shape, fan_in**-0.5)
-    p["weight_out"][...] = normal(p["weight_out"].shape, p["weight_out"].shape[1] ** -0.5)
-    n = model.core.hidden_size
-    p["bias_hh"][n : 2 * n] = 1.0
 
 
 def tag(hidden: int, lr: float, steps: int, seed: int, batch: int, init: str) -> str:
@@ -103,7 +83,7 @@ def run(args: argparse.Namespace) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(json.dumps(result) + "\n")
     if args.checkpoint:
-        from turingrnn.checkpoint import save_checkpoint
+        from turingrnn.learning.checkpoint import save_checkpoint
 
         save_checkpoint(model, args.checkpoint, meta={"task": "cycle_navigation", "steps": args.steps})
     return result
@@ -144,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         text = report(args.out)
         print(text)
         if args.docs:
-            from cycle_probe import load_compiled_vs_trained
+            from turingrnn.learning.comparison_report import write_into_docs
 
-            load_compiled_vs_trained().write_into_docs(args.docs, "cycle_lstm_search", text)
+            write_into_docs(args.docs, "cycle_lstm_search", text)
         return 0
     name = tag(args.hidden, args.lr, args.steps, args.seed, args.batch, args.init)
     if (args.out / f"{name}.json").exists():

@@ -19,7 +19,8 @@ have a median excursion of 20 and a 90th percentile of 35 (shaded in the figure:
 
 For each checkpoint this script samples ``n`` walks at each length (``numpy.random.default_rng
 ([seed, length])``), takes the model's answers, and reports the accuracy in bins of the
-excursion, per length, with the number of walks in each bin.
+excursion, per length, with the number of walks in each bin (the probe is
+:mod:`turingrnn.learning.excursion`; this script is its command line and figure).
 """
 
 from __future__ import annotations
@@ -29,75 +30,22 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import functools  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from turingrnn.checkpoint import load_checkpoint  # noqa: E402
-from turingrnn.protocol import evaluation_sets, parse_lengths, predict  # noqa: E402
-from turingrnn.tasks import TaskExample, get_task  # noqa: E402
+from turingrnn.errors import TaskError  # noqa: E402
+from turingrnn.learning.comparison_figures import pyplot, save_figure  # noqa: E402
+from turingrnn.learning.comparison_report import write_into_docs  # noqa: E402
+from turingrnn.learning.excursion import BINS, bin_label, probe, table  # noqa: E402
+from turingrnn.learning.protocol import parse_lengths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-BINS = (0, 6, 11, 16, 21, 31, 51)
-"""Lower edges of the excursion bins: 0-5, 6-10, 11-15, 16-20, 21-30, 31-50, 51 and more."""
-MOVES = {"0": 0, "1": 1, "2": -1}
-
-
-def excursion(example: TaskExample) -> int:
-    """The largest absolute running count of the walk (0 for the empty walk)."""
-    running = np.cumsum([MOVES[s] for s in example.input])
-    return int(np.abs(running).max()) if running.size else 0
-
-
-def bin_label(k: int) -> str:
-    """The label of excursion bin ``k`` (an index into :data:`BINS`)."""
-    low = BINS[k]
-    return f"{low}+" if k == len(BINS) - 1 else f"{low}-{BINS[k + 1] - 1}"
-
-
-def probe(path: Path, lengths: tuple[int, ...], n: int, seed: int) -> dict:
-    """Accuracy and counts per (length, excursion bin) of the checkpoint at ``path``."""
-    checkpoint = load_checkpoint(path)
-    task_name = checkpoint.meta.get("task")
-    if task_name != "cycle_navigation":
-        raise SystemExit(f"{path}: a checkpoint trained on {task_name!r}; this probe reads cycle_navigation models")
-    task = get_task("cycle_navigation")
-    tests = evaluation_sets(task, lengths, n, seed)
-    rows: dict[str, dict[str, dict[str, float]]] = {}
-    for length, examples in tests.items():
-        answers = predict(task, checkpoint.model, examples)
-        right = np.array([a == ex.target for a, ex in zip(answers, examples, strict=True)])
-        bins = np.searchsorted(BINS, [excursion(ex) for ex in examples], side="right") - 1
-        rows[str(length)] = {
-            bin_label(k): {"accuracy": float(right[bins == k].mean()), "walks": int((bins == k).sum())}
-            for k in range(len(BINS))
-            if (bins == k).any()
-        }
-        rows[str(length)]["all"] = {"accuracy": float(right.mean()), "walks": len(examples)}
-    model = checkpoint.header.get("model", {})
-    return {"checkpoint": str(path), "cell": model.get("cell"), "hidden": model.get("hidden_size"),
-            "steps": checkpoint.meta.get("steps"), "by_length": rows}  # fmt: skip
-
-
-def table(result: dict) -> str:
-    """Markdown: one row per length, one column per excursion bin, ``accuracy % (walks)``."""
-    labels = [bin_label(k) for k in range(len(BINS))] + ["all"]
-    lines = ["| length | " + " | ".join(f"excursion {b}" if b != "all" else "all" for b in labels) + " |",
-             "|---:|" + "---:|" * len(labels)]  # fmt: skip
-    for length, bins in result["by_length"].items():
-        cells = [f"{100 * bins[b]['accuracy']:.0f} ({bins[b]['walks']})" if b in bins else "—" for b in labels]
-        lines.append(f"| {length} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def plot(results: list[dict], path: Path) -> None:
     """Accuracy against the excursion bin, one line per length, one panel per checkpoint."""
-    cvt = load_compiled_vs_trained()
-    plt = cvt.pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.2), squeeze=False, sharey=True)
     labels = [bin_label(k) for k in range(len(BINS))]
     for ax, r in zip(axes[0], results, strict=True):
@@ -111,17 +59,8 @@ def plot(results: list[dict], path: Path) -> None:
         ax.set_ylim(-0.03, 1.03)
     axes[0][0].set_ylabel("accuracy")
     handles = axes[0][0].get_legend_handles_labels()[0]
-    cvt.save_figure(plt, fig, path, "cycle navigation: accuracy by how far the walk strays (shaded: the "
-                    "excursions of training walks)", handles, ncol=len(handles), bottom=0.1)  # fmt: skip
-
-
-@functools.cache
-def load_compiled_vs_trained():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("compiled_vs_trained", ROOT / "experiments/compiled_vs_trained.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["compiled_vs_trained"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    save_figure(plt, fig, path, "cycle navigation: accuracy by how far the walk strays (shaded: the "
+                "excursions of training walks)", handles, ncol=len(handles), bottom=0.1)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figure", type=Path)
     parser.add_argument("--docs", type=Path, help="page whose generated block 'cycle_probe' is rewritten")
     args = parser.parse_args(argv)
-    results = [probe(p, parse_lengths(args.lengths), args.n, args.seed) for p in args.checkpoints]
+    try:
+        results = [probe(p, parse_lengths(args.lengths), args.n, args.seed) for p in args.checkpoints]
+    except TaskError as e:
+        raise SystemExit(str(e)) from None
     text = ""
     for r in results:
         text += f"`{r['cell']}`, hidden {r['hidden']}, {r['steps']} batches ({Path(r['checkpoint']).name}): "
@@ -146,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.figure:
         plot(results, args.figure)
     if args.docs:
-        load_compiled_vs_trained().write_into_docs(args.docs, "cycle_probe", text)
+        write_into_docs(args.docs, "cycle_probe", text)
     return 0
 
 

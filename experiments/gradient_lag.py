@@ -6,8 +6,8 @@ Usage:
         [--out experiments/results/gradient_lag.json] [--figure docs/figures/gradient_lag.png] [--quick] [--replot]
 
 For each cell and seed, a fresh model (hidden 64, the protocol's sizes for the task) is measured,
-trained on the task's lengths 1-40 with ``turingrnn.protocol.train_on_task`` (batch 32, Adam), and
-measured again. The measurement is ``turingrnn.diagnostics.gradient_by_lag``: on one fixed batch
+trained on the task's lengths 1-40 with ``turingrnn.learning.protocol.train_on_task`` (batch 32, Adam), and
+measured again. The measurement is ``turingrnn.learning.diagnostics.gradient_by_lag``: on one fixed batch
 of ``--probe`` sequences of ``--length`` symbols (the same batch for every model), the loss at the
 answer slot (the step after the input), and for each lag k the mean over the sequences of
 ``||dL/dS_{s-k}||``, the gradient reaching the recurrent state k steps before the scored step
@@ -15,7 +15,7 @@ answer slot (the step after the input), and for each lag k the mean over the seq
 
 Across seeds the profiles are combined by the geometric mean (the mean of the log norms), so the
 rate fitted to the combined profile is the geometric mean of the seeds' rates. The table gives that
-rate per step (``turingrnn.diagnostics.fit_decay_rate`` over lags 1..length) and the norm at lags
+rate per step (``turingrnn.learning.diagnostics.fit_decay_rate`` over lags 1..length) and the norm at lags
 1, 10, 50 and 100, beside each trained model's train score (lengths 1-40), test score (41-500)
 and accuracy on the probe batch itself.
 """
@@ -35,10 +35,10 @@ import numpy as np  # noqa: E402
 from _results import finish  # noqa: E402
 from _training_runs import add_run_arguments, provenance, pyplot, replot, save, train_and_score  # noqa: E402
 
-from turingrnn.diagnostics import fit_decay_rate, gradient_by_lag  # noqa: E402
-from turingrnn.protocol import encode, model_for_task  # noqa: E402
-from turingrnn.tasks import get_task  # noqa: E402
-from turingrnn.training import evaluate  # noqa: E402
+from turingrnn.learning.diagnostics import fit_decay_rate, gradient_by_lag  # noqa: E402
+from turingrnn.learning.protocol import encode, model_for_task  # noqa: E402
+from turingrnn.learning.tasks import get_task  # noqa: E402
+from turingrnn.learning.training import evaluate  # noqa: E402
 
 CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")
 TABLE_LAGS = (0, 1, 10, 50, 100)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = {
         **provenance(args, started),
-        "measure": "mean over the probe sequences of ||dL/dS_{s-k}||, turingrnn.diagnostics.gradient_by_lag",
+        "measure": "mean over the probe sequences of ||dL/dS_{s-k}||, turingrnn.learning.diagnostics.gradient_by_lag",
         "table": table(summary),
         "summary": summary,
         "runs": runs,

@@ -1,6 +1,6 @@
 """Question: do two extensions of the ``small`` layout family give fewer detectors for the universal machines?
 
-The ``small`` construction (:mod:`turingrnn.small_tm`) picks a digit order, a
+The ``small`` construction (:mod:`turingrnn.compile.small_tm`) picks a digit order, a
 binary state code and phase-1 detectors (threshold functions at level 0, faces
 at level j). Its rank bound is the fewest detectors any choice of detectors
 could reach over the layouts scored. This script measures two extensions, per
@@ -42,9 +42,9 @@ import numpy as np
 from _results import finish
 
 import turingrnn as tr
-from turingrnn import small_tm
-from turingrnn.compact_tm import Plan, tape_alphabet
-from turingrnn.machines import TuringMachine
+from turingrnn.compile import small_tm
+from turingrnn.compile.compact_tm import Plan, tape_alphabet
+from turingrnn.machines.model import TuringMachine
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "layout_extensions.json"
 

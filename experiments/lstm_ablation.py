@@ -22,7 +22,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import replace  # noqa: E402
@@ -30,15 +29,17 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("compiled_vs_trained", ROOT / "experiments/compiled_vs_trained.py")
-cvt = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-sys.modules["compiled_vs_trained"] = cvt
-_spec.loader.exec_module(cvt)  # type: ignore[union-attr]
+from turingrnn.learning.comparison import Tier, backend_for  # noqa: E402
+from turingrnn.learning.comparison_figures import curve_legend, draw_curve, pyplot, save_figure  # noqa: E402
+from turingrnn.learning.comparison_jobs import make_jobs, run_all  # noqa: E402
+from turingrnn.learning.comparison_report import load_results, write_into_docs  # noqa: E402
+from turingrnn.learning.protocol import TEST_EVAL_LENGTHS, TRAIN_EVAL_LENGTHS  # noqa: E402
 
-EARLIER = cvt.Tier(
+ROOT = Path(__file__).resolve().parent.parent
+
+EARLIER = Tier(
     hidden=64, seeds=3, learning_rates=(1e-3,), steps=3000, batch=32,
-    lengths=cvt.TRAIN_EVAL_LENGTHS + cvt.TEST_EVAL_LENGTHS, n_test=128, tasks=("parity",), models=("lstm",),
+    lengths=TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS, n_test=128, tasks=("parity",), models=("lstm",),
     readout="linear", forget_bias=0.0, dtype="float64", backend="torch", curve_every=250,
 )  # fmt: skip
 CONFIGS = {
@@ -65,11 +66,11 @@ def main() -> int:
     rows = []
     for k, (name, tier) in enumerate(CONFIGS.items()):
         tier = replace(tier, seeds=args.seeds, tasks=(args.task,), models=(args.cell,),
-                       backend=cvt.backend_for(tier))  # fmt: skip
+                       backend=backend_for(tier))  # fmt: skip
         out = args.out / args.task / f"config{k}"
-        jobs = [j for j in cvt.make_jobs([args.task], [args.cell], tier, 0) if j["model"] != "compiled"]
-        cvt.run_all(jobs, tier, 0, out, args.workers, progress=False)
-        results = cvt.load_results(out)
+        jobs = [j for j in make_jobs([args.task], [args.cell], tier, 0) if j["model"] != "compiled"]
+        run_all(jobs, tier, 0, out, args.workers, progress=False)
+        results = load_results(out)
         evals = [r["eval"] for r in results if r["status"] == "ok"]
         rows.append({
             "config": name, "tier": {"batch": tier.batch, "steps": tier.steps, "readout": tier.readout,
@@ -94,21 +95,21 @@ def main() -> int:
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.task}_{args.cell}.json").write_text(json.dumps({"rows": rows, "table": table}, indent=1))
-    cvt.write_into_docs(ROOT / "docs/results.md", "lstm_ablation", table + "\n")
+    write_into_docs(ROOT / "docs/results.md", "lstm_ablation", table + "\n")
     plot(rows, args.figure, f"{args.cell} on {args.task}: per-token accuracy at length 500 while training")
     return 0
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:
-    plt = cvt.pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(rows), figsize=(2.9 * len(rows), 2.8), sharey=True, squeeze=False)
     for ax, r in zip(axes[0], rows, strict=True):
         for curve in r["curves"]:
-            cvt.draw_curve(ax, curve, [p["step"] * r["tier"]["batch"] / 1000 for p in curve], lengths=("500",))
+            draw_curve(ax, curve, [p["step"] * r["tier"]["batch"] / 1000 for p in curve], lengths=("500",))
         ax.set_title(r["config"], fontsize=7)
         ax.set_xlabel("examples seen (thousands)", fontsize=7)
     axes[0][0].set_ylabel("accuracy")
-    cvt.save_figure(plt, fig, path, title, cvt.curve_legend(plt, ("500",)), ncol=2, bottom=0.08)
+    save_figure(plt, fig, path, title, curve_legend(plt, ("500",)), ncol=2, bottom=0.08)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import turingrnn as tr
-from turingrnn.compiler import INPUT_MODES, compile_machine, constructions_for
+from turingrnn.compile.compiler import INPUT_MODES, compile_machine, constructions_for
 from turingrnn.errors import CompileError
 
 PUBLISHED = {

@@ -13,9 +13,9 @@ Machines: reverse_string (two binary stacks: base 4), dyck2 (its input stack has
 base 8; the bracket stack base 4) and reverse_3 (reverse_string over 3 symbols: base 6). The
 theoretical bound is significand_bits / log2(2k) symbols for a stack of k symbols.
 
-Arithmetics: turingrnn.mp.run_mp at several significand widths, with its rounding check (the
+Arithmetics: turingrnn.engines.mp.run_mp at several significand widths, with its rounding check (the
 default) and without it (only the checks a float core can make from values: binary neurons,
-state code, stack codes); and turingrnn.fast.run_float in float32 and float64 when that module
+state code, stack codes); and turingrnn.engines.fast.run_float in float32 and float64 when that module
 is importable.
 """
 
@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import run_exact
-from turingrnn.mp import run_mp
-from turingrnn.parsing import loads_toml
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.mp import run_mp
+from turingrnn.machines.parsing import loads_toml
 
 PRECISIONS = (24, 53, 64, 80, 106, 128, 160, 200)
 QUICK_PRECISIONS = (24, 53, 64)
@@ -148,7 +148,7 @@ def mp_runner(bits: int, check_rounding: bool) -> Runner:
 
 def float_runner(dtype: str) -> Runner | None:
     try:
-        from turingrnn.fast import run_float
+        from turingrnn.engines.fast import run_float
     except ImportError:
         return None
 
@@ -217,7 +217,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> str:
 
 
 def source_state() -> dict[str, Any]:
-    """The git commit and whether the tree (for example an unfinished turingrnn/fast.py) had changes."""
+    """The git commit and whether the tree (for example an unfinished turingrnn/engines/fast.py) had changes."""
 
     def git(*args: str) -> str:
         try:
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "turingrnn_version": tr.__version__,
         "source": source_state(),
-        "run_float": "turingrnn.fast.run_float" if float_runner("float64") else "not importable: not measured",
+        "run_float": "turingrnn.engines.fast.run_float" if float_runner("float64") else "not importable: not measured",
         "platform": {"python": sys.version.split()[0], "machine": platform.platform()},
         "seconds": round(time.time() - started, 1),
         "results": results,

@@ -1,7 +1,7 @@
 """Question: how long does ``prove`` take, per machine and construction, and how many cases does it check?
 
 Compiles each machine under every construction that fits its kind (preloaded
-input), then times :func:`turingrnn.prove.prove` alone (compile time excluded).
+input), then times :func:`turingrnn.check.prove.prove` alone (compile time excluded).
 A network whose case count is above ``--max-cases`` is not proved here: its
 row says how many cases it would need.
 
@@ -24,8 +24,8 @@ from typing import Any
 from _results import finish
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine, constructions_for
-from turingrnn.prove import count_cases, prove
+from turingrnn.check.prove import count_cases, prove
+from turingrnn.compile.compiler import compile_machine, constructions_for
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "prove_times.json"
 MACHINES = ["bb5", "minsky_7_4", "rogozhin_4_6", "binary_addition", "modular_arithmetic_brackets"]

@@ -10,15 +10,15 @@ Two parts, written to ``experiments/results/records.json`` (``--markdown`` print
    Counting rules (ours and the formulas alike): every unit of the recurrent layer is
    a neuron; input lines and the readout (linear combinations of neurons) are not.
 2. **Tag systems through the network**: 2-tag systems in Rogozhin's form are written
-   as tapes of UTM(4,6) (:func:`turingrnn.tags.rogozhin_tape`), run through the
+   as tapes of UTM(4,6) (:func:`turingrnn.machines.tags.rogozhin_tape`), run through the
    compiled network in exact arithmetic and compared with the reference interpreter
-   at every step (:func:`turingrnn.verify.verify`); the result decoded from the
+   at every step (:func:`turingrnn.check.verify.verify`); the result decoded from the
    network's final tape must equal the tag system's own result. The systems:
    Rogozhin's minimal example (P(a1) = a1 a1, P(a2) = STOP, on a1 a1 a2), his larger
    worked example (P(a1) = a3 a3 a2 a1 a4, P(a2) = a3 a3 a1, P(a3) = a3 a3,
    P(a4) = STOP, on a2 a1 a1), and one of ours (P(a1) = a2 a2 a3, P(a2) = a2 a2,
    P(a3) = STOP, on a1 a1 a1 a1).
-3. **Layout search** of the ``small`` construction (:func:`turingrnn.small_tm.search`):
+3. **Layout search** of the ``small`` construction (:func:`turingrnn.compile.small_tm.search`):
    per universal machine, the layouts scored, the rank bound (the fewest detectors
    any network of the family could have over those layouts), and the chosen
    layout's per-level ranks and detector counts.
@@ -40,11 +40,11 @@ from typing import Any
 from _results import finish
 
 import turingrnn as tr
-from turingrnn.compiler import CONSTRUCTIONS, compile_machine
+from turingrnn.check.verify import verify
+from turingrnn.compile.compiler import CONSTRUCTIONS, compile_machine
+from turingrnn.engines.exact import run_exact
 from turingrnn.errors import CompileError
-from turingrnn.exact import run_exact
-from turingrnn.tags import TagSystem, decode_rogozhin, rogozhin_tape, run_tag
-from turingrnn.verify import verify
+from turingrnn.machines.tags import TagSystem, decode_rogozhin, rogozhin_tape, run_tag
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "records.json"
 UTMS = {"rogozhin_4_6": (4, 6), "minsky_7_4": (7, 4)}  # (states Q, symbols G)
@@ -156,7 +156,7 @@ def tag_runs(constructions: list[str], max_steps: int) -> list[dict[str, Any]]:
 
 def layouts() -> list[dict[str, Any]]:
     """The small construction's layout search per universal machine."""
-    from turingrnn.small_tm import search
+    from turingrnn.compile.small_tm import search
 
     rows = []
     for name in UTMS:

@@ -6,13 +6,13 @@ Usage:
         [--k1 1,2,5,10,20] [--out experiments/results/truncation.json] [--figure docs/figures/truncation.png]
         [--quick] [--replot]
 
-Truncated BPTT(k1, k2) (Williams and Peng's BPTT(h; h'), h = k2, h' = k1; ``turingrnn.training``)
+Truncated BPTT(k1, k2) (Williams and Peng's BPTT(h; h'), h = k2, h' = k1; ``turingrnn.learning.training``)
 runs k1 steps between updates and backpropagates each update through the last k2 steps. The grid
 is k1 in ``--k1`` and, for each, k2 in {k1, 2 k1, 40} (k2 = 40 covers a whole training sequence of
 up to 40 symbols but the answer slot), and full BPTT. Every cell of the grid trains the same cell
-type from the same seeds on the same batches (``turingrnn.protocol.train_on_task``, hidden 64,
+type from the same seeds on the same batches (``turingrnn.learning.protocol.train_on_task``, hidden 64,
 batch 32, Adam), for the same number of batches, and is scored with
-``turingrnn.protocol.evaluate_on_task``: the test score on ``TEST_EVAL_LENGTHS`` (41-500) and the
+``turingrnn.learning.protocol.evaluate_on_task``: the test score on ``TEST_EVAL_LENGTHS`` (41-500) and the
 train score on ``TRAIN_EVAL_LENGTHS`` (1-40), ``--n-eval`` examples per length.
 
 The two default tasks differ in how far back the credit must go. Parity is a running XOR: given
@@ -42,9 +42,9 @@ import numpy as np  # noqa: E402
 from _results import finish  # noqa: E402
 from _training_runs import add_run_arguments, provenance, pyplot, replot, save, train_and_score  # noqa: E402
 
-from turingrnn.protocol import encode, model_for_task  # noqa: E402
-from turingrnn.tasks import TRAIN_LENGTHS, get_task  # noqa: E402
-from turingrnn.training import window_bounds  # noqa: E402
+from turingrnn.learning.protocol import encode, model_for_task  # noqa: E402
+from turingrnn.learning.tasks import TRAIN_LENGTHS, get_task  # noqa: E402
+from turingrnn.learning.training import window_bounds  # noqa: E402
 
 K1 = (1, 2, 5, 10, 20)
 LONG_K2 = 40

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from turingrnn.models import make_model
+from turingrnn.learning.models import make_model
 
 
 def random_batch(rng, batch, steps, inputs, outputs, *, p_mask=0.7):
@@ -50,11 +50,11 @@ def assert_two_pieces_equal_one_run(model, x, split, state=None):
 def assert_torch_twin_matches(model, x, y, mask, state=None, *, atol=1e-10):
     """The core's ``torch_forward`` with autograd gives the numpy logits, loss, final state and every gradient.
 
-    Stacked and bidirectional cores go through :func:`turingrnn.torch_backend.core_forward`, which composes the
+    Stacked and bidirectional cores go through :func:`turingrnn.learning.torch_backend.core_forward`, which composes the
     layers' ``torch_forward``.
     """
     torch = pytest.importorskip("torch")
-    from turingrnn.torch_backend import core_forward
+    from turingrnn.learning.torch_backend import core_forward
 
     state = model.initial_state(x.shape[0]) if state is None else state
     ours = model.loss_and_grad(x, y, mask, state)

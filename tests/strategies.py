@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 import turingrnn as tr
-from turingrnn.machines import ANY, EMPTY
+from turingrnn.machines.model import ANY, EMPTY
 
 SYMBOL_POOL = "_01abcxyz#"
 

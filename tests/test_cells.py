@@ -1,4 +1,4 @@
-"""Trained cells (turingrnn.cells) and their training (turingrnn.training).
+"""Trained cells (turingrnn.learning.cells) and their training (turingrnn.learning.training).
 
 Gradients are checked against central finite differences, truncated BPTT
 against the full gradient and against its definition, and the optimizer and
@@ -14,7 +14,6 @@ from gradcheck import numerical_gradient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from turingrnn.cells import PARAMETER_NAMES
 from turingrnn.errors import (
     ShapeError,
     TrainingConfigError,
@@ -22,8 +21,9 @@ from turingrnn.errors import (
     TuringRNNError,
     UnknownCellError,
 )
-from turingrnn.models import make_model
-from turingrnn.training import Adam, clip_by_global_norm, evaluate, global_norm, train, truncated_bptt
+from turingrnn.learning.cells import PARAMETER_NAMES
+from turingrnn.learning.models import make_model
+from turingrnn.learning.training import Adam, clip_by_global_norm, evaluate, global_norm, train, truncated_bptt
 
 CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")  # the classic one-layer cells; other models have their own tests
 
@@ -57,7 +57,7 @@ def recall_batch(rng, batch, steps):
 
 
 def test_registry_names_every_cell():
-    from turingrnn.models import MODELS
+    from turingrnn.learning.models import MODELS
 
     assert list(MODELS)[:4] == ["elman_tanh", "elman_relu", "lstm", "gru"]
     assert [make_model(c, 2, 8, 2).name for c in MODELS] == list(MODELS)

@@ -1,13 +1,13 @@
-"""Checkpoints of trained models (turingrnn.checkpoint): round trips and clear errors."""
+"""Checkpoints of trained models (turingrnn.learning.checkpoint): round trips and clear errors."""
 
 import json
 
 import numpy as np
 import pytest
 
-from turingrnn.checkpoint import load_checkpoint, read_header, save_checkpoint
 from turingrnn.errors import CheckpointError
-from turingrnn.models import MODELS, make_model
+from turingrnn.learning.checkpoint import load_checkpoint, read_header, save_checkpoint
+from turingrnn.learning.models import MODELS, make_model
 
 
 @pytest.mark.parametrize("cell", list(MODELS))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from turingrnn.cli import EXIT_DIVERGED, EXIT_ERROR, EXIT_OK, EXIT_OUT_OF_STEPS, EXIT_PROBLEMS, main
-from turingrnn.parsing import list_constructions
+from turingrnn.machines.parsing import list_constructions
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -213,6 +213,46 @@ def test_trace_prints_named_columns(capsys) -> None:
     data = json.loads(out)
     assert code == EXIT_OK and set(data["columns"]) == {"code:0", "tape:R/R"}
     assert len(data["columns"]["code:0"]) == data["ticks"] + 1
+
+
+def test_trace_takes_a_label_with_commas(capsys) -> None:
+    label = "config:as/in=a,count=empty"
+    code, out, _ = run_cli(
+        capsys, "trace", "anbn", "--construction", "ss95", "--input", "ab", "--neurons", label, "--json"
+    )
+    data = json.loads(out)
+    assert code == EXIT_OK and list(data["columns"]) == [label]
+    assert "1" in data["columns"][label]  # the detector fires when the state is 'as' reading 'a' on an empty count
+
+
+def test_trace_neurons_is_repeatable_and_takes_a_semicolon_list(capsys) -> None:
+    args = ("trace", "anbn", "--construction", "ss95", "--input", "ab", "--json")
+    lists = (
+        ["--neurons", "config:as/in=a,count=empty", "--neurons", "gate:count/push a", "--neurons", "state:as"],
+        ["--neurons", "config:as/in=a,count=empty;gate:count/push a", "--neurons", "state:as"],
+        ["--neurons", "config:as/in=a,count=empty ; gate:count/push a;state:as;"],
+        ["--neurons", "config:as/in=a,count=empty", "--neurons", "gate:count/push a,state:as"],  # the comma form
+    )
+    columns = []
+    for neurons in lists:
+        code, out, _ = run_cli(capsys, *args, *neurons)
+        assert code == EXIT_OK
+        columns.append(json.loads(out)["columns"])
+    assert list(columns[0]) == ["config:as/in=a,count=empty", "gate:count/push a", "state:as"]
+    assert all(c == columns[0] for c in columns)
+
+
+@pytest.mark.parametrize(
+    ("neurons", "unknown"),
+    [
+        ("config:as/in=a,count=emty", "config:as/in=a,count=emty"),  # not split: no piece is a label
+        ("state:as,state:zz", "state:zz"),  # the comma form: 'state:as' is a label
+        ("state:as;config:as/in=x", "config:as/in=x"),
+    ],
+)
+def test_trace_names_the_unknown_label(capsys, neurons: str, unknown: str) -> None:
+    code, _, err = run_cli(capsys, "trace", "anbn", "--construction", "ss95", "--neurons", neurons)
+    assert code == EXIT_ERROR and f"no neuron {unknown!r}; neurons include: " in err
 
 
 def test_trace_with_an_unknown_neuron_lists_real_ones(capsys) -> None:

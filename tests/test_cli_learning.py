@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from turingrnn.checkpoint import load_checkpoint
 from turingrnn.cli import EXIT_ERROR, main
+from turingrnn.learning.checkpoint import load_checkpoint
 
 
 def run(capsys, *argv):

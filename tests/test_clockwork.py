@@ -1,4 +1,4 @@
-"""The clockwork RNNs (turingrnn.clockwork): the clockwork RNN and the dense, shift-invariant one.
+"""The clockwork RNNs (turingrnn.learning.clockwork): the clockwork RNN and the dense, shift-invariant one.
 
 Checked: the modules tick (or read back) as their periods say and slow
 modules never read fast ones; one period is the Elman RNN; the step counter
@@ -24,7 +24,7 @@ from recurrent_checks import (
 )
 
 from turingrnn.errors import ShapeError, TrainingConfigError
-from turingrnn.models import make_model
+from turingrnn.learning.models import make_model
 
 CLOCKWORKS = ["clockwork_rnn", "dense_clockwork_rnn"]
 

@@ -18,16 +18,16 @@ from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines
 
 import turingrnn as tr
-from turingrnn import compact_stack
-from turingrnn.compiler import compile_machine
-from turingrnn.encoding import encode_word
-from turingrnn.gadgets import StreamHook
-from turingrnn.interpreter import Configuration
-from turingrnn.machines import ANY, EMPTY
-from turingrnn.network import Network
-from turingrnn.reduction import tm_to_stack_machine
-from turingrnn.trace import decode_configuration
-from turingrnn.verify import all_inputs_up_to, verify
+from turingrnn.check.verify import all_inputs_up_to, verify
+from turingrnn.compile import compact_stack
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.encoding import encode_word
+from turingrnn.compile.gadgets import StreamHook
+from turingrnn.compile.network import Network
+from turingrnn.engines.trace import decode_configuration
+from turingrnn.machines.interpreter import Configuration
+from turingrnn.machines.model import ANY, EMPTY
+from turingrnn.machines.reduction import tm_to_stack_machine
 
 STACK_FILES = sorted((Path(__file__).parent.parent / "constructions" / "stack").glob("*.toml"))
 TM_FILES = sorted((Path(__file__).parent.parent / "constructions" / "tm").glob("*.toml"))

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from strategies import tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.network import Network, NetworkFileError
-from turingrnn.verify import all_inputs_up_to, verify
+from turingrnn.check.verify import all_inputs_up_to, verify
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.network import Network, NetworkFileError
 
 
 def test_compiling_twice_gives_identical_weights() -> None:

@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 import turingrnn as tr
-from turingrnn.interpreter import check_examples
+from turingrnn.machines.interpreter import check_examples
 
 CONSTRUCTIONS = tr.list_constructions()
 
@@ -41,7 +41,7 @@ SHORT_INPUT_STEPS = 200
 
 def _short_inputs(machine: tr.TuringMachine | tr.StackMachine, budget: int = 40) -> list[str]:
     """All inputs up to the longest length whose count stays within ``budget``."""
-    from turingrnn.verify import all_inputs_up_to
+    from turingrnn.check.verify import all_inputs_up_to
 
     words = list(all_inputs_up_to(machine, 0))
     for length in range(1, 6):
@@ -69,7 +69,7 @@ SLOW = {("modular_arithmetic_brackets", "realtime"), ("modular_arithmetic", "rea
 def test_every_construction_file_compiles_and_its_network_follows_the_interpreter(
     name: str, construction: str, mode: str
 ) -> None:
-    from turingrnn.verify import verify
+    from turingrnn.check.verify import verify
 
     machine = tr.load_machine(name)
     net = tr.compile_machine(machine, construction=construction, input_mode=mode)

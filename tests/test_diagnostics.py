@@ -1,12 +1,12 @@
-"""turingrnn.diagnostics: the gradient by lag against finite differences, and the bounds it must obey."""
+"""turingrnn.learning.diagnostics: the gradient by lag against finite differences, and the bounds it must obey."""
 
 import numpy as np
 import pytest
 
-from turingrnn.cells import log_softmax
-from turingrnn.diagnostics import fit_decay_rate, gradient_by_lag, scored_step
 from turingrnn.errors import ShapeError, TrainingConfigError
-from turingrnn.models import make_model
+from turingrnn.learning.cells import log_softmax
+from turingrnn.learning.diagnostics import fit_decay_rate, gradient_by_lag, scored_step
+from turingrnn.learning.models import make_model
 
 EPS = 1e-6
 

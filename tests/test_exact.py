@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from strategies import stack_machines, tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import generated_source, idle_neurons, run_exact, run_ticks
-from turingrnn.interpreter import run
-from turingrnn.network import Network, NetworkBuilder
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.network import Network, NetworkBuilder
+from turingrnn.engines.exact import generated_source, idle_neurons, run_exact, run_ticks
+from turingrnn.machines.interpreter import run
 
 ROGOZHIN_WORD, ROGOZHIN_HEAD = "<bb1b1bbb1c1c11111", 9
 DENOMINATORS = (1, 2, 3, 4, 5, 6, 12)

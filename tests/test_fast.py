@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.encoding import DecodeError
-from turingrnn.exact import run_exact
-from turingrnn.fast import run_float
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.encoding import DecodeError
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.fast import run_float
 
 CONSTRUCTIONS = ("compact", "ss95")
 MODES = ("preloaded", "streamed")
@@ -238,7 +238,7 @@ def test_unknown_record_mode_lists_the_valid_ones() -> None:
         run_float(net, "", record="ticks")
 
 
-# ---------------------------------------------------------------- generated kernels (turingrnn.fastgen)
+# ---------------------------------------------------------------- generated kernels (turingrnn.engines.fastgen)
 
 
 def assert_same_run(a: tr.Trace, b: tr.Trace) -> None:
@@ -281,7 +281,7 @@ def test_generated_kernel_equals_the_generic_one_bit_for_bit(
 def test_generated_kernel_stops_each_lane_at_its_own_step_across_short_calls(
     monkeypatch: pytest.MonkeyPatch, dtype: str, record: str
 ) -> None:
-    import turingrnn.fast as fast
+    import turingrnn.engines.fast as fast
 
     net = compile_machine(tr.load_machine("bb4"))
     words = short_words(tr.load_machine("bb4"), 4)
@@ -319,7 +319,7 @@ def test_generated_kernel_follows_the_exact_engine_through_a_long_run() -> None:
 
 
 def test_auto_switches_to_the_generated_kernel_for_long_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import turingrnn.fast as fast
+    import turingrnn.engines.fast as fast
 
     net = compile_machine(tr.load_machine("bb4"))
     expected = run_float(net, ["", "1"], kernel="generic")

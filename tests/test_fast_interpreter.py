@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from strategies import tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.fast_interpreter import _MIN_TAPE, run_tm_fast
-from turingrnn.interpreter import Status, run
+from turingrnn.machines.fast_interpreter import _MIN_TAPE, run_tm_fast
+from turingrnn.machines.interpreter import Status, run
 
 BB4 = "1RB1LB_1LA0LC_---1LD_1RD0RA"
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"

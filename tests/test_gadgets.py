@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from turingrnn.encoding import encode_word
-from turingrnn.gadgets import StreamHook, conjunction, gated, stream_loader, threshold
-from turingrnn.network import Linear, NetworkBuilder
+from turingrnn.compile.encoding import encode_word
+from turingrnn.compile.gadgets import StreamHook, conjunction, gated, stream_loader, threshold
+from turingrnn.compile.network import Linear, NetworkBuilder
 
 ALPHABET = ("_", "a", "b", "c")
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.interpreter import Status
+from turingrnn.machines.interpreter import Status
 
 
 def test_busy_beaver_2_counts_the_undefined_halting_step() -> None:
@@ -86,7 +86,7 @@ def test_negative_step_limit_raises() -> None:
 
 
 def dyck1() -> tr.StackMachine:
-    from turingrnn.machines import ANY, EMPTY
+    from turingrnn.machines.model import ANY, EMPTY
 
     return tr.StackMachine(
         stacks={"in": "()", "depth": "x"},

@@ -8,9 +8,9 @@ import io
 import pytest
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import run_exact
-from turingrnn.interpreter import Status, run
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.engines.exact import run_exact
+from turingrnn.machines.interpreter import Status, run
 from turingrnn.progress import Progress, ProgressBar
 
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"
@@ -76,7 +76,7 @@ def test_keyboard_interrupt_returns_the_partial_trace(bb5: tr.TuringMachine, rec
 
 def test_keyboard_interrupt_in_the_middle_of_a_precision_growth_rolls_back(bb5: tr.TuringMachine) -> None:
     """An interrupt can come anywhere; the trace goes back to the last completed chunk, scale included."""
-    from turingrnn import exact
+    from turingrnn.engines import exact
 
     net = compile_machine(bb5)
     original = exact._Runner._signal
@@ -112,8 +112,8 @@ def _tag_through_network(
     productions: dict[str, tuple[str, ...]], letters: tuple[str, ...], halt: str, word: tuple[str, ...]
 ) -> None:
     """A Rogozhin-form tag system, as a tape of UTM(4,6), through the compact network, verified at every step."""
-    from turingrnn.tags import TagSystem, decode_rogozhin, rogozhin_tape, run_tag
-    from turingrnn.verify import verify
+    from turingrnn.check.verify import verify
+    from turingrnn.machines.tags import TagSystem, decode_rogozhin, rogozhin_tape, run_tag
 
     system = TagSystem(letters=letters, productions=productions, halt=frozenset({halt}))
     machine = tr.load_machine("rogozhin_4_6")

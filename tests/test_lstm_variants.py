@@ -1,4 +1,4 @@
-"""The LSTM variants (turingrnn.lstm_variants): peephole connections and the coupled input-forget gate.
+"""The LSTM variants (turingrnn.learning.lstm_variants): peephole connections and the coupled input-forget gate.
 
 Each is checked against a slow step-by-step reference written from the
 papers' equations, against finite differences (alone, stacked and
@@ -23,8 +23,8 @@ from recurrent_checks import (
 )
 
 from turingrnn.errors import TrainingConfigError
-from turingrnn.lstm_variants import cifg_as_lstm_params
-from turingrnn.models import make_model
+from turingrnn.learning.lstm_variants import cifg_as_lstm_params
+from turingrnn.learning.models import make_model
 
 VARIANTS = ["peephole_lstm", "cifg_lstm"]
 

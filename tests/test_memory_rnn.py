@@ -1,4 +1,4 @@
-"""The memory-augmented baselines (turingrnn.memory_rnn): the Stack-RNN and the Tape-RNN.
+"""The memory-augmented baselines (turingrnn.learning.memory_rnn): the Stack-RNN and the Tape-RNN.
 
 Gradients are checked against central finite differences and against torch
 autograd of the same forward pass; the memory updates against hand-computed
@@ -11,9 +11,9 @@ from gradcheck import assert_gradients_match
 from recurrent_checks import assert_two_pieces_equal_one_run
 
 from turingrnn.errors import ShapeError, TrainingConfigError
-from turingrnn.memory_rnn import STACK_ACTIONS, TAPE_ACTIONS, StackRNNCore, TapeRNNCore, input_lengths
-from turingrnn.models import MODELS, make_model
-from turingrnn.training import truncated_bptt
+from turingrnn.learning.memory_rnn import STACK_ACTIONS, TAPE_ACTIONS, StackRNNCore, TapeRNNCore, input_lengths
+from turingrnn.learning.models import MODELS, make_model
+from turingrnn.learning.training import truncated_bptt
 
 SMALL_STACK = {"stack_size": 5, "stack_cell_size": 2}
 SMALL_TAPE = {"memory_size": 5, "memory_cell_size": 2, "mlp_sizes": (3,)}

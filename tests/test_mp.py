@@ -8,12 +8,12 @@ import mpmath  # type: ignore[import-untyped]
 import pytest
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.encoding import DecodeError, encode_word
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.encoding import DecodeError, encode_word
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.mp import binary_fraction_rows, is_exact_base, nearest_code, run_mp
 from turingrnn.errors import InputError
-from turingrnn.exact import run_exact
-from turingrnn.interpreter import StackConfiguration
-from turingrnn.mp import binary_fraction_rows, is_exact_base, nearest_code, run_mp
+from turingrnn.machines.interpreter import StackConfiguration
 
 # Machines whose stacks and half-tapes all have a base that is a power of two (2 or 4 symbols).
 EXACT_BASE_CASES = [
@@ -44,7 +44,7 @@ def test_at_2000_bits_every_step_equals_the_exact_engine(name: str, word: str, h
         run = run_mp(net, word, prec=2000, head=head, max_steps=300)
         assert run.diverged_at is None, run.divergence
         assert run.first_divergence(exact) is None
-        assert exact.first_divergence(run) is None  # type: ignore[arg-type]  # a Trace compares with an MPRun too
+        assert exact.first_divergence(run) is None
         assert run.configurations == exact.configurations
         assert (run.steps, run.stop) == (exact.steps, exact.stop)
         if exact.halted:
@@ -140,8 +140,8 @@ def test_step_limit_and_halting_follow_the_exact_engine() -> None:
 def test_readout_values_are_the_exact_rationals_of_the_floats() -> None:
     net = compile_machine(tr.load_machine("reverse_string"), construction="ss95")
     run = run_mp(net, "01", prec=53)
-    assert run.values(0)("stack:in") == encode_word("01", ("0", "1"), "stack")
-    assert run.values(run.steps)("stack:out") == encode_word("10", ("0", "1"), "stack")
+    assert run.values(run.readout_tick(0))("stack:in") == encode_word("01", ("0", "1"), "stack")
+    assert run.values(run.readout_tick(run.steps))("stack:out") == encode_word("10", ("0", "1"), "stack")
 
 
 def test_nearest_code_accepts_within_half_a_gap_and_refuses_beyond() -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from strategies import stack_machines, turing_machines
 
 import turingrnn as tr
-from turingrnn.parsing import looks_like_bbchallenge
+from turingrnn.machines.parsing import looks_like_bbchallenge
 
 FLIP = """\
 kind = "tm"
@@ -55,7 +55,7 @@ expect = { status = "accepted", steps = 6, stacks = { in = "", count = "" } }
 
 
 def test_toml_machine_loads_and_passes_its_example() -> None:
-    from turingrnn.interpreter import check_examples
+    from turingrnn.machines.interpreter import check_examples
 
     for text in (FLIP, ANBN):
         m = tr.loads_toml(text, file="x.toml")
@@ -278,10 +278,29 @@ def test_bbchallenge_like_strings_raise_only_package_errors(text: str) -> None:
 
 
 def test_bundled_names_must_be_unique(tmp_path) -> None:
-    from turingrnn.parsing import list_constructions
+    from turingrnn.machines.parsing import list_constructions
 
     for sub in ("tm", "stack"):
         (tmp_path / sub).mkdir()
         (tmp_path / sub / "same.toml").write_text("")
     with pytest.raises(tr.SpecError, match=r"share the name 'same'"):
         list_constructions(tmp_path)
+
+
+def test_list_machines_and_its_old_name() -> None:
+    from turingrnn.machines import parsing
+
+    machines = parsing.list_machines()
+    assert parsing.list_constructions is parsing.list_machines
+    assert tr.list_constructions() == machines
+    assert {"bb2", "anbn"} <= set(machines) and all(p.suffix == ".toml" for p in machines.values())
+
+
+def test_split_modules_are_reexported() -> None:
+    from turingrnn.machines import bbchallenge, bundled, parsing, toml_read, toml_write
+
+    for module in (bbchallenge, bundled, toml_read, toml_write):
+        for name in dir(module):
+            if name in parsing.__all__:
+                assert getattr(parsing, name) is getattr(module, name)
+    assert set(parsing.__all__) <= set(dir(parsing))

@@ -17,8 +17,8 @@ import pytest
 from strategies import _quiet
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.fast import run_float
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.engines.fast import run_float
 
 SEED = 20240604
 TASKS = ("reverse_string", "duplicate_string", "binary_increment", "dyck1", "dyck2")

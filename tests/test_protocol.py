@@ -1,4 +1,4 @@
-"""The training and test protocol of the trained models (turingrnn.protocol)."""
+"""The training and test protocol of the trained models (turingrnn.learning.protocol)."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from turingrnn.errors import TaskError
-from turingrnn.models import make_model
-from turingrnn.protocol import (
+from turingrnn.learning.models import make_model
+from turingrnn.learning.protocol import (
     END_LABEL,
     TEST_EVAL_LENGTHS,
     answers_from_classes,
@@ -23,7 +23,7 @@ from turingrnn.protocol import (
     summarize,
     train_on_task,
 )
-from turingrnn.tasks import TASKS, TaskExample, get_task
+from turingrnn.learning.tasks import TASKS, TaskExample, get_task
 
 
 def test_outputs_are_masked_after_the_blank_steps():

@@ -1,4 +1,4 @@
-"""prove: certificates for every bundled construction, failures that name the class and neuron, and the CLI."""
+"""prove: certificates for every bundled machine, failures that name the class and neuron, and the CLI."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 from strategies import stack_machines, turing_machines
 
 import turingrnn as tr
-import turingrnn.compact_stack
-from turingrnn.cli import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, main
-from turingrnn.compiler import INPUT_MODES, compile_machine, constructions_for
-from turingrnn.gadgets import gated
-from turingrnn.network import Network, NetworkBuilder
-from turingrnn.prove import (
+import turingrnn.compile.compact_stack
+from turingrnn.check.prove import (
     Affine,
     Certificate,
     Domain,
@@ -28,6 +24,10 @@ from turingrnn.prove import (
     count_cases,
     prove,
 )
+from turingrnn.cli import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, main
+from turingrnn.compile.compiler import INPUT_MODES, compile_machine, constructions_for
+from turingrnn.compile.gadgets import gated
+from turingrnn.compile.network import Network, NetworkBuilder
 
 SLOW = {
     # (machine, construction): 9 to 40 s each (1183 neurons, or 3202 classes); minsky_7_4 under ss95 (3 s) stays in
@@ -113,7 +113,7 @@ def test_symbolic_ticks_equal_exact_ticks_at_concrete_codes(data) -> None:
         if w.rest:
             r = sem.stacks[s]
             word = data.draw(st.text(alphabet=r.alphabet, max_size=4))
-            values[w.rest] = Affine(tr.encoding.encode_word(word, r.alphabet, r.kind) if word else 0)
+            values[w.rest] = Affine(tr.compile.encoding.encode_word(word, r.alphabet, r.kind) if word else 0)
     x = enc.of(c)
     exact = {net.labels[i]: v.substitute(values).const for i, v in x.items()}
     symbolic = sym.run(x, sem.domain(c), net.ticks_per_step)
@@ -175,7 +175,7 @@ def test_a_gate_constant_too_small_lets_a_pop_leak(monkeypatch) -> None:
     def small_gate(b, label, candidate, gate, *, big=1, **kwargs):
         return gated(b, label, candidate, gate, big=1, **kwargs)  # pop needs big = B_S
 
-    monkeypatch.setattr(turingrnn.compact_stack, "gated", small_gate)
+    monkeypatch.setattr(turingrnn.compile.compact_stack, "gated", small_gate)
     sm = tr.load_machine("anbn")
     cert = prove(sm, compile_machine(sm))
     assert not cert.ok

@@ -13,12 +13,12 @@ from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 from test_compact_stack import branching_stack_machines
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.exact import run_exact
-from turingrnn.machines import ANY, EMPTY
-from turingrnn.network import Network
-from turingrnn.prove import count_cases, prove
-from turingrnn.verify import all_inputs_up_to, verify
+from turingrnn.check.prove import count_cases, prove
+from turingrnn.check.verify import all_inputs_up_to, verify
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.network import Network
+from turingrnn.engines.exact import run_exact
+from turingrnn.machines.model import ANY, EMPTY
 
 STACK_FILES = sorted((Path(__file__).parent.parent / "constructions" / "stack").glob("*.toml"))
 WORDS = 120
@@ -175,7 +175,7 @@ def test_streamed_input_is_refused_with_the_supported_mode() -> None:
 
 
 def test_the_preload_writes_the_top_thresholds_of_the_input() -> None:
-    from turingrnn.exact import start_values
+    from turingrnn.engines.exact import start_values
 
     net = compile_machine(tr.load_machine("dyck2"), construction="realtime")
     assert net.preload is not None and net.preload.tops
@@ -184,7 +184,7 @@ def test_the_preload_writes_the_top_thresholds_of_the_input() -> None:
     for stack, j, label in net.preload.tops:
         expected = int(stack == "in" and alphabet.index("[") >= j)
         assert values[label] == expected, label
-    assert values["state:scan"] == 1 and values["stack:in"] == tr.encoding.encode_word("[(", alphabet, "stack")
+    assert values["state:scan"] == 1 and values["stack:in"] == tr.compile.encoding.encode_word("[(", alphabet, "stack")
 
 
 def test_compiling_is_deterministic_and_a_saved_network_keeps_its_preload(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from strategies import stack_inputs, stack_machines, tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.interpreter import StackConfiguration, Status, TMConfiguration, run
-from turingrnn.reduction import StackReduction, _pair_names, tm_to_stack_machine
+from turingrnn.machines.interpreter import StackConfiguration, Status, TMConfiguration, run
+from turingrnn.machines.reduction import StackReduction, _pair_names, tm_to_stack_machine
 
 BB4 = "1RB1LB_1LA0LC_---1LD_1RD0RA"
 LIMIT = 80
@@ -141,16 +141,28 @@ def test_the_reduction_raises_no_warnings() -> None:
     assert reduction.machine.input_stack == "R"
 
 
-def test_bar_in_state_names_and_symbols_does_not_collide() -> None:
+def test_bar_is_reserved_in_turing_machine_names_and_symbols() -> None:
+    # '|' joins a state and its scanned symbol in the reduced machine's state names (and in
+    # neuron labels), so a Turing machine may not use it; the reduced stack machine's states may.
+    with pytest.raises(tr.SpecError) as e:
+        tr.TuringMachine(
+            states=("a", "a|"),
+            symbols=("|", "x"),
+            blank="|",
+            start="a",
+            rules=(tr.TMRule(state="a", read="|", write="x", move="R", next="a|"),),
+        )
+    assert "state name 'a|' contains '|', which neuron labels use as a separator" in str(e.value)
+    assert "symbol '|' is a character that neuron labels use as a separator" in str(e.value)
     tm = tr.TuringMachine(
-        states=("a", "a|"),
-        symbols=("|", "x"),
-        blank="|",
+        states=("a", "b"),
+        symbols=("_", "x"),
+        blank="_",
         start="a",
-        rules=(tr.TMRule(state="a", read="|", write="x", move="R", next="a|"),),
+        rules=(tr.TMRule(state="a", read="_", write="x", move="R", next="b"),),
     )
     reduction = tm_to_stack_machine(tm)
-    assert set(reduction.pair_of) == {"a||", "a|x", "a|||", "a||x"}
+    assert set(reduction.pair_of) == {"a|_", "a|x", "b|_", "b|x"}
     assert reduction.to_tm(list(reduction.steps())[-1]) == run(tm).configuration
 
 

@@ -1,4 +1,4 @@
-"""Echo state networks (turingrnn.reservoir): the fixed reservoir, its backward pass and the ridge-regression readout.
+"""Echo state networks (learning.reservoir): the fixed reservoir, its backward pass and the ridge-regression readout.
 
 The reservoir's weights are checked against their definition (spectral
 radius, seed, density), its input gradient against finite differences and
@@ -15,9 +15,9 @@ from delay_task import delay_batch
 from gradcheck import assert_gradients_match
 
 from turingrnn.errors import ShapeError, TrainingConfigError, TrainingDivergedError
-from turingrnn.models import MODELS, make_model
-from turingrnn.reservoir import EchoStateCore, fit_readout
-from turingrnn.training import evaluate, train
+from turingrnn.learning.models import MODELS, make_model
+from turingrnn.learning.reservoir import EchoStateCore, fit_readout
+from turingrnn.learning.training import evaluate, train
 
 
 def masked_features(model, batches):

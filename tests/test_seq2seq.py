@@ -1,4 +1,4 @@
-"""The encoder-decoder (turingrnn.seq2seq): gradients, teacher forcing against free running, boundaries, learning.
+"""The encoder-decoder (learning.seq2seq): gradients, teacher forcing against free running, boundaries, learning.
 
 Gradients are checked against central finite differences and against torch
 autograd; the two decoding modes against the law that they agree until the
@@ -13,12 +13,12 @@ import pytest
 from gradcheck import assert_gradients_match
 
 from turingrnn.errors import ShapeError, TrainingConfigError
-from turingrnn.models import CELLS, MODELS, make_model
-from turingrnn.protocol import encode
-from turingrnn.seq2seq import CELLS as SEQ2SEQ_CELLS
-from turingrnn.seq2seq import EncoderDecoder, first_blanks
-from turingrnn.tasks import TaskExample, get_task
-from turingrnn.training import train
+from turingrnn.learning.models import CELLS, MODELS, make_model
+from turingrnn.learning.protocol import encode
+from turingrnn.learning.seq2seq import CELLS as SEQ2SEQ_CELLS
+from turingrnn.learning.seq2seq import EncoderDecoder, first_blanks
+from turingrnn.learning.tasks import TaskExample, get_task
+from turingrnn.learning.training import train
 
 REVERSE = get_task("reverse_string")
 BLANK = 2

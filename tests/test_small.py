@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from strategies import tm_inputs, turing_machines
 
 import turingrnn as tr
-from turingrnn.compact_tm import build_plan, default_plan, solve_span
-from turingrnn.compiler import compile_machine, constructions_for
+from turingrnn.check.prove import prove
+from turingrnn.compile.compact_tm import build_plan, default_plan, solve_span
+from turingrnn.compile.compiler import compile_machine, constructions_for
+from turingrnn.compile.small_tm import search_plan
 from turingrnn.errors import CompileError
-from turingrnn.prove import prove
-from turingrnn.small_tm import search_plan
 
 
 @pytest.mark.parametrize(("name", "compact", "small"), [("minsky_7_4", 41, 33), ("rogozhin_4_6", 38, 34)])
@@ -55,7 +55,7 @@ def test_every_bundled_turing_machine_runs_its_examples_under_small(name: str) -
 @given(st.data())
 def test_small_equals_the_interpreter_step_for_step(data) -> None:
     tm = data.draw(turing_machines())
-    mode = data.draw(st.sampled_from(tr.compiler.INPUT_MODES))
+    mode = data.draw(st.sampled_from(tr.compile.compiler.INPUT_MODES))
     inputs = [data.draw(tm_inputs(tm)) for _ in range(3)]
     if mode == "streamed":
         inputs = [(word, 0) for word, _ in inputs]
@@ -82,7 +82,7 @@ def test_a_machine_that_starts_halted_needs_no_detectors(mode: str) -> None:
 
 def test_the_default_plan_gives_the_compact_network() -> None:
     tm = tr.load_machine("binary_increment")
-    builder, *_ = build_plan(tm, default_plan(tm))
+    builder = build_plan(tm, default_plan(tm)).builder
     assert builder.build(ticks_per_step=2).labels == compile_machine(tm).labels
 
 

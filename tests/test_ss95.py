@@ -25,13 +25,13 @@ from test_compact_stack import (
 )
 
 import turingrnn as tr
-from turingrnn import ss95
-from turingrnn.compiler import compile_machine
-from turingrnn.gadgets import StreamHook
-from turingrnn.machines import EMPTY
-from turingrnn.network import Network
-from turingrnn.reduction import pair_state, tm_to_stack_machine
-from turingrnn.verify import all_inputs_up_to, verify
+from turingrnn.check.verify import all_inputs_up_to, verify
+from turingrnn.compile import ss95
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.gadgets import StreamHook
+from turingrnn.compile.network import Network
+from turingrnn.machines.model import EMPTY
+from turingrnn.machines.reduction import pair_state, tm_to_stack_machine
 
 
 def compile_tm(tm: tr.TuringMachine, mode: str) -> Network:

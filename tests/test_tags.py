@@ -1,4 +1,4 @@
-"""Tag systems (turingrnn.tags) and Rogozhin's UTM(4,6) simulating them.
+"""Tag systems (turingrnn.machines.tags) and Rogozhin's UTM(4,6) simulating them.
 
 The UTM is the bundled ``constructions/tm/rogozhin_4_6.toml``; every system run
 on it here is checked against :func:`run_tag`, the reference run.
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import turingrnn as tr
-from turingrnn.fast_interpreter import run_tm_fast
-from turingrnn.tags import (
+from turingrnn.machines.fast_interpreter import run_tm_fast
+from turingrnn.machines.tags import (
     TagRun,
     TagSystem,
     decode_rogozhin,

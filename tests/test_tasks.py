@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import turingrnn as tr
-from turingrnn.exact import run_exact
-from turingrnn.tasks import (
+from turingrnn.engines.exact import run_exact
+from turingrnn.learning.tasks import (
     CHOMSKY_CLASSES,
     END,
     OUTPUT_MODES,

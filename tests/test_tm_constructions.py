@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import turingrnn as tr
-from turingrnn.fast_interpreter import run_tm_fast
+from turingrnn.machines.fast_interpreter import run_tm_fast
 
 INCREMENT = tr.load_machine("binary_increment")
 UNARY = tr.load_machine("unary_to_binary")

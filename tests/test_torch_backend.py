@@ -1,4 +1,4 @@
-"""The torch backend (turingrnn.torch_backend): the numpy models are its oracle.
+"""The torch backend (turingrnn.learning.torch_backend): the numpy models are its oracle.
 
 Skipped when torch is not installed; the CUDA cases skip where there is no CUDA device.
 """
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from turingrnn.errors import BackendError, TrainingConfigError
-from turingrnn.models import MODELS, make_model
-from turingrnn.training import train
+from turingrnn.learning.models import MODELS, make_model
+from turingrnn.learning.training import train
 
 torch = pytest.importorskip("torch")
-from turingrnn.torch_backend import resolve_device, to_torch_module  # noqa: E402
+from turingrnn.learning.torch_backend import resolve_device, to_torch_module  # noqa: E402
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 

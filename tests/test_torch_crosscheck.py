@@ -6,9 +6,9 @@ Skipped when torch is not installed (``pip install ".[torch]"``).
 import numpy as np
 import pytest
 
-from turingrnn.cells import PARAMETER_NAMES
-from turingrnn.models import make_model
-from turingrnn.training import Adam, clip_by_global_norm
+from turingrnn.learning.cells import PARAMETER_NAMES
+from turingrnn.learning.models import make_model
+from turingrnn.learning.training import Adam, clip_by_global_norm
 
 CELLS = ("elman_tanh", "elman_relu", "lstm", "gru")  # the classic one-layer cells; other models have their own tests
 

@@ -8,13 +8,13 @@ from fractions import Fraction
 import pytest
 
 import turingrnn as tr
-from turingrnn.compiler import compile_machine
-from turingrnn.encoding import DecodeError, encode_word
-from turingrnn.exact import run_exact
-from turingrnn.interpreter import run
-from turingrnn.network import Linear, Network, NetworkBuilder, Readout, StackReadout
-from turingrnn.reduction import tm_to_stack_machine
-from turingrnn.trace import NotRecordedError, decode_configuration
+from turingrnn.compile.compiler import compile_machine
+from turingrnn.compile.encoding import DecodeError, encode_word
+from turingrnn.compile.network import Linear, Network, NetworkBuilder, Readout, StackReadout
+from turingrnn.engines.exact import run_exact
+from turingrnn.engines.trace import NotRecordedError, decode_configuration
+from turingrnn.machines.interpreter import run
+from turingrnn.machines.reduction import tm_to_stack_machine
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The time-delay window model (turingrnn.window): a memoryless baseline that sees the last k inputs.
+"""The time-delay window model (turingrnn.learning.window): a memoryless baseline that sees the last k inputs.
 
 Its window is checked from both sides (inputs older than k steps never
 matter, inputs inside it do), its gradients against finite differences
@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from turingrnn.errors import TrainingConfigError
-from turingrnn.models import MODELS, make_model
-from turingrnn.training import evaluate, train, truncated_bptt
-from turingrnn.window import TimeDelayCore
+from turingrnn.learning.models import MODELS, make_model
+from turingrnn.learning.training import evaluate, train, truncated_bptt
+from turingrnn.learning.window import TimeDelayCore
 
 
 def random_problem(rng, model, batch=3, steps=6):
@@ -198,7 +198,7 @@ def test_torch_forward_and_autograd_equal_numpy_in_float64(nonlinearity):
 
 def test_the_torch_backend_trains_the_tdnn_to_the_same_parameters_and_exports_it():
     torch = pytest.importorskip("torch")
-    from turingrnn.torch_backend import to_torch_module
+    from turingrnn.learning.torch_backend import to_torch_module
 
     batches = [delay_batch(np.random.default_rng(k), 4, 8) for k in range(3)]
     ours = make_model("tdnn", 3, 5, 3, window=3, layers=2, seed=2)

@@ -1,12 +1,12 @@
 """turingrnn: compile Turing machines and p-stack machines into recurrent neural networks.
 
-The pipeline, one module per stage: machine description (:mod:`turingrnn.parsing`)
-→ validated machine (:mod:`turingrnn.machines`) → (Turing machine → 2-stack
-machine, :mod:`turingrnn.reduction`) → compiler (:mod:`turingrnn.compiler`) →
-:class:`Network` (:mod:`turingrnn.network`) → exact simulator
-(:mod:`turingrnn.exact`) → decoded configurations (:mod:`turingrnn.trace`) →
-verification against the reference interpreter (:mod:`turingrnn.interpreter`,
-:mod:`turingrnn.verify`).
+The pipeline, one module per stage: machine description (:mod:`turingrnn.machines.parsing`)
+→ validated machine (:mod:`turingrnn.machines.model`) → (Turing machine → 2-stack
+machine, :mod:`turingrnn.machines.reduction`) → compiler (:mod:`turingrnn.compile.compiler`) →
+:class:`Network` (:mod:`turingrnn.compile.network`) → exact simulator
+(:mod:`turingrnn.engines.exact`) → decoded configurations (:mod:`turingrnn.engines.trace`) →
+verification against the reference interpreter (:mod:`turingrnn.machines.interpreter`,
+:mod:`turingrnn.check.verify`).
 
 BLAS threads: unless ``OPENBLAS_NUM_THREADS`` is already set, or numpy was
 imported before turingrnn, importing turingrnn pins OpenBLAS to one thread.
@@ -21,7 +21,11 @@ import sys as _sys
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from .compiler import compile_machine  # noqa: E402
+from .check.verify import verify  # noqa: E402
+from .compile.compiler import compile_machine  # noqa: E402
+from .compile.network import Network  # noqa: E402
+from .engines.exact import run_exact  # noqa: E402
+from .engines.trace import Trace  # noqa: E402
 from .errors import (  # noqa: E402
     BackendError,
     CheckpointError,
@@ -38,22 +42,31 @@ from .errors import (  # noqa: E402
     TuringRNNError,
     UnknownMachineError,
 )
-from .exact import run_exact  # noqa: E402
-from .interpreter import RunResult, StackConfiguration, Status, TMConfiguration, run, steps  # noqa: E402
-from .machines import ANY, EMPTY, NOOP, POP, Example, StackMachine, StackOp, StackRule, TMRule, TuringMachine, push  # noqa: E402
-from .network import Network  # noqa: E402
-from .parsing import (  # noqa: E402
+from .machines.interpreter import RunResult, StackConfiguration, Status, TMConfiguration, run, steps  # noqa: E402
+from .machines.model import (  # noqa: E402
+    ANY,
+    EMPTY,
+    NOOP,
+    POP,
+    Example,
+    StackMachine,
+    StackOp,
+    StackRule,
+    TMRule,
+    TuringMachine,
+    push,
+)
+from .machines.parsing import (  # noqa: E402
     dump,
     dump_bbchallenge,
     dump_toml,
     list_constructions,
+    list_machines,
     load_machine,
     loads_toml,
     parse_bbchallenge,
 )
-from .reduction import tm_to_stack_machine  # noqa: E402
-from .trace import Trace  # noqa: E402
-from .verify import verify  # noqa: E402
+from .machines.reduction import tm_to_stack_machine  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -94,6 +107,7 @@ __all__ = [
     "dump_bbchallenge",
     "dump_toml",
     "list_constructions",
+    "list_machines",
     "load_machine",
     "loads_toml",
     "parse_bbchallenge",
@@ -107,15 +121,15 @@ __all__ = [
 
 # The tasks of Delétang et al. (2023), shared by the compiled networks and the trained RNNs.
 from .errors import TaskError, UnknownTaskError  # noqa: E402
-from .tasks import TASKS, Task, TaskExample, get_task, run_compiled  # noqa: E402
+from .learning.tasks import TASKS, Task, TaskExample, get_task, run_compiled  # noqa: E402
 
 __all__ += ["TASKS", "Task", "TaskError", "TaskExample", "UnknownTaskError", "get_task", "run_compiled"]
 
 # Trained gated RNNs, the baselines the compiled networks are compared with.
-from .cells import Core, RecurrentModel, SequenceModel  # noqa: E402
 from .errors import ShapeError, TrainingConfigError, TrainingDivergedError, UnknownCellError  # noqa: E402
-from .models import CELLS, GRU, LSTM, MODELS, ElmanReLU, ElmanTanh, make_model  # noqa: E402
-from .training import Adam, evaluate, train, truncated_bptt  # noqa: E402
+from .learning.cells import Core, RecurrentModel, SequenceModel  # noqa: E402
+from .learning.models import CELLS, GRU, LSTM, MODELS, ElmanReLU, ElmanTanh, make_model  # noqa: E402
+from .learning.training import Adam, evaluate, train, truncated_bptt  # noqa: E402
 
 __all__ += [
     "CELLS",
@@ -139,11 +153,11 @@ __all__ += [
 ]
 
 # The proof stage: certificates for all stack contents (docs/proofs.md).
-from .prove import Certificate, ProofError, prove  # noqa: E402
+from .check.prove import Certificate, ProofError, prove  # noqa: E402
 
 __all__ += ["Certificate", "ProofError", "prove"]
 
-from .fast import run_float  # noqa: E402
-from .mp import run_mp  # noqa: E402
+from .engines.fast import run_float  # noqa: E402
+from .engines.mp import run_mp  # noqa: E402
 
 __all__ += ["run_float", "run_mp"]

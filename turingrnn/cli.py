@@ -4,17 +4,18 @@ Commands:
 
 * ``turingrnn interpret MACHINE --input WORD [--head K] [--max-steps N] [--trace] [--json] [--engine E]``
 * ``turingrnn check FILE...``: report every problem in each machine file and run its examples
-* ``turingrnn list``: the bundled constructions
+* ``turingrnn list``: the bundled machines
 * ``turingrnn compile MACHINE -o net.npz [--construction C] [--input-mode M]``
 * ``turingrnn run MACHINE|net.npz --input WORD [--head K] [--engine exact] [--verify] [--json]``
 * ``turingrnn info MACHINE|net.npz``: neurons by role, nonzeros, ticks per step
-* ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABELS``: neuron values tick by tick
+* ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABEL [--neurons LABEL ...]``: neuron values
+  tick by tick (one ``--neurons`` value may also list labels separated by ``;``)
 * ``turingrnn verify MACHINE [--input W ... | --all-up-to N] [--construction C]``
 * ``turingrnn prove MACHINE [--construction C] [--input-mode M] [--max-cases N]``: a certificate for all inputs
 * ``turingrnn train TASK --cell NAME [...] -o model.npz``, ``turingrnn evaluate model.npz``,
   ``turingrnn compare TASK [model.npz ...]``: the trained side (:mod:`turingrnn.cli_learning`)
 
-MACHINE is a TOML path, a bundled construction name or a bbchallenge string.
+MACHINE is a TOML path, a bundled machine name or a bbchallenge string.
 Every command takes ``--json`` and then prints one JSON object.
 
 Exit codes:
@@ -39,18 +40,19 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from . import __version__
 from .cli_learning import add_commands
-from .compiler import CONSTRUCTIONS, compile_machine
+from .compile.compiler import CONSTRUCTIONS, compile_machine
+from .compile.network import Network
+from .engines.dispatch import ENGINES, engine_names  # noqa: F401  (ENGINES: the engines of this package)
+from .engines.dispatch import run as run_engine
 from .errors import SpecWarning, TuringRNNError
-from .interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
-from .interpreter import steps as iter_steps
-from .machines import Machine, TuringMachine
-from .network import Network
-from .parsing import list_constructions, load_machine
-from .trace import Trace
+from .machines.interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
+from .machines.interpreter import steps as iter_steps
+from .machines.model import Machine, TuringMachine
+from .machines.parsing import list_constructions, load_machine
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -73,7 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("interpret", help="run a machine on the reference interpreter")
-    p.add_argument("machine", help="TOML path, bundled construction name or bbchallenge string")
+    p.add_argument("machine", help="TOML path, bundled machine name or bbchallenge string")
     p.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
     p.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
     p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="step limit")
@@ -90,7 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE", help="TOML paths, bundled names or bbchallenge strings")
     c.add_argument("--json", action="store_true", help="print one JSON object")
 
-    ls = sub.add_parser("list", help="list the bundled constructions")
+    ls = sub.add_parser("list", help="list the bundled machines")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
 
     def network_source(p: argparse.ArgumentParser) -> None:
@@ -112,7 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="machine step limit")
     r.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=engine_names(),
         default="exact",
         help="exact (rational, the default); float64 or float32 (Numba float core); mp (mpmath, --prec bits)",
     )
@@ -132,7 +134,14 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
     t.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
     t.add_argument("--max-steps", type=int, default=1000, metavar="N", help="machine step limit (default 1000)")
-    t.add_argument("--neurons", required=True, metavar="LABELS", help="comma-separated neuron labels")
+    t.add_argument(
+        "--neurons",
+        action="append",
+        required=True,
+        metavar="LABEL",
+        help="a neuron label, e.g. 'config:as/in=a,count=empty' (repeatable); one value may list several "
+        "labels separated by ';', or by ',' when the labels have no comma",
+    )
 
     v = sub.add_parser("verify", help="check the network against the interpreter at every step")
     network_source(v)
@@ -173,7 +182,7 @@ def _interpret(args: argparse.Namespace) -> int:
             raise _UsageError("--trace needs --engine python; the numba kernel keeps no trace")
         if not isinstance(machine, TuringMachine):
             raise _UsageError(f"--engine numba runs Turing machines only; {machine.name!r} is a stack machine")
-        from .fast_interpreter import run_tm_fast
+        from .machines.fast_interpreter import run_tm_fast
 
         result: RunResult = run_tm_fast(machine, args.input, head=args.head, max_steps=args.max_steps)
     else:
@@ -262,43 +271,29 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-ENGINES = ("exact", "float64", "float32", "mp")
-
-
 def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None, str | None]:
     """Run the chosen engine: the machine-level result, the ticks, the step that left the code and why (if any)."""
-    from .exact import run_exact
-
+    options: dict[str, Any] = {"max_steps": args.max_steps}
     if args.engine == "exact":
-        record = "final" if args.progress and not args.verify else "steps"
-        trace = run_exact(
-            net, args.input, head=args.head, max_steps=args.max_steps, record=record, progress=args.progress
-        )
-        return trace.decode(), trace.ticks, None, None
-    if args.engine == "mp":
-        from .mp import run_mp
-
-        run = run_mp(net, args.input, prec=args.prec, head=args.head, max_steps=args.max_steps)
-        diverged, steps, configuration, why = run.diverged_at, run.steps, run.configurations, run.divergence
-    else:
-        from .fast import run_float
-
-        trace = cast(Trace, run_float(net, args.input, dtype=args.engine, head=args.head, max_steps=args.max_steps))
-        diverged, steps, why = trace.diverged_at, trace.steps, trace.info.get("divergence")
-        if diverged is None:
-            return trace.decode(), trace.ticks, None, None
-        configuration = tuple(trace.configuration(k) for k in range(diverged))
+        options |= {"record": "final" if args.progress and not args.verify else "steps", "progress": args.progress}
+    elif args.engine == "mp":
+        options |= {"prec": args.prec}
+    trace = run_engine(net, args.input, head=args.head, engine=args.engine, **options)
+    diverged = trace.diverged_at
     if diverged is None:
-        return finish(net.machine, steps, configuration[-1], run.stop), steps * net.ticks_per_step, None, None
-    if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
-        configuration = (next(iter_steps(net.machine, args.input, head=args.head)),)
+        return trace.decode(), trace.ticks, None, None
     last = max(diverged - 1, 0)
-    result = replace(finish(net.machine, last, configuration[last], None), reason="left the code")
-    return result, last * net.ticks_per_step, diverged, why
+    if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
+        configuration = next(iter_steps(net.machine, args.input, head=args.head))
+    else:
+        configuration = trace.configuration(last)
+    result = replace(finish(net.machine, last, configuration, None), reason="left the code")
+    divergence = trace.info.get("divergence", trace.divergence)  # the float core's names its step
+    return result, last * net.ticks_per_step, diverged, divergence
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .verify import verify
+    from .check.verify import verify
 
     net = _network(args)
     if args.engine != "exact" and args.progress:
@@ -348,14 +343,10 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from .exact import run_exact
+    from .engines.exact import run_exact
 
     net = _network(args)
-    labels = [x.strip() for x in args.neurons.split(",") if x.strip()]
-    for label in labels:
-        if label not in net.labels:
-            close = [x for x in net.labels if x.split(":")[0] == label.split(":")[0]][:8] or list(net.labels[:8])
-            raise _UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
+    labels = _neuron_labels(args.neurons, net.labels)
     trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps, record="ticks")
     columns = {label: [str(v) for v in trace[label]] for label in labels}
     if args.json:
@@ -367,8 +358,46 @@ def _trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _neuron_labels(values: Sequence[str], known: Sequence[str]) -> list[str]:
+    """The neuron labels named by the ``--neurons`` values, in order, each once.
+
+    A value is one label, or several separated by ``;`` (no label contains it,
+    :data:`turingrnn.compile.labels.LIST_SEPARATOR`). A value without ``;``
+    that is not a label itself but splits at ``,`` into pieces some of which
+    are labels is the older comma-separated list: labels with a comma in them
+    (``config:as/in=a,count=empty``) are never split, since the piece after
+    such a comma (``count=empty``) is never a label.
+
+    Raises:
+        _UsageError: A label is not a neuron of the network, or no label is named.
+    """
+    from .compile.labels import LIST_SEPARATOR, parse
+
+    names = set(known)
+    out: list[str] = []
+    for value in values:
+        if LIST_SEPARATOR in value:
+            items = value.split(LIST_SEPARATOR)
+        elif value.strip() in names or not any(x.strip() in names for x in value.split(",")):
+            items = [value]
+        else:
+            items = value.split(",")
+        out += [x for x in (item.strip() for item in items) if x and x not in out]
+    if not out:
+        raise _UsageError("--neurons names no neuron label")
+    for label in out:
+        if label not in names:
+            try:
+                role = parse(label).role
+            except TuringRNNError:
+                role = None
+            close = [x for x in known if x.partition(":")[0] == role][:8] or list(known[:8])
+            raise _UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
+    return out
+
+
 def _verify(args: argparse.Namespace) -> int:
-    from .verify import all_inputs_up_to, verify
+    from .check.verify import all_inputs_up_to, verify
 
     if args.machine.endswith(".npz"):
         net = Network.load(args.machine)
@@ -387,7 +416,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    from .prove import DEFAULT_MAX_CASES, prove
+    from .check.prove import DEFAULT_MAX_CASES, prove
 
     net = _network(args)
     cert = prove(net.machine, net, max_cases=DEFAULT_MAX_CASES if args.max_cases is None else args.max_cases)

@@ -16,10 +16,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import CheckpointError, TaskError, TrainingConfigError
-from .models import MODELS, get_spec
-from .protocol import (
+from .learning.checkpoint import load_checkpoint, save_checkpoint
+from .learning.models import MODELS, get_spec
+from .learning.protocol import (
     TEST_EVAL_LENGTHS,
     TRAIN_EVAL_LENGTHS,
     evaluate_on_task,
@@ -30,8 +30,8 @@ from .protocol import (
     summarize,
     train_on_task,
 )
-from .tasks import ENGINES, TASKS, get_task, run_compiled
-from .training import BACKENDS
+from .learning.tasks import ENGINES, TASKS, get_task, run_compiled
+from .learning.training import BACKENDS
 
 DEFAULT_LENGTHS = ",".join(str(n) for n in TRAIN_EVAL_LENGTHS + TEST_EVAL_LENGTHS)
 
@@ -101,7 +101,7 @@ def _train(args: argparse.Namespace) -> int:
     for name in ("hidden", "layers", "steps", "batch", "threads"):
         _positive(name, getattr(args, name))
     if args.backend == "torch":
-        from .torch_backend import require_torch
+        from .learning.torch_backend import require_torch
 
         require_torch().set_num_threads(args.threads)
     if args.output.suffix != ".npz":

@@ -16,7 +16,7 @@ NJIT_PARALLEL_OPTIONS: dict[str, Any] = {**NJIT_OPTIONS, "parallel": True}
 """The same, for kernels that spread independent runs over cores with ``numba.prange``."""
 
 BINARY_LIMIT = 0.25
-"""Largest certified error bound a neuron flagged binary may carry (:mod:`turingrnn.fast`).
+"""Largest certified error bound a neuron flagged binary may carry (:mod:`turingrnn.engines.fast`).
 
 Any bound below 1/2 names the exact value (0 or 1) uniquely; 1/4 leaves room
 for the rounding of the check itself. In practice the bounds are about

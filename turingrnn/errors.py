@@ -86,7 +86,7 @@ class ShapeError(TuringRNNError, ValueError):
 
 
 class UnknownCellError(TuringRNNError, LookupError):
-    """A trained-cell name is not in the registry :data:`turingrnn.models.MODELS`."""
+    """A trained-cell name is not in the registry :data:`turingrnn.learning.models.MODELS`."""
 
 
 class TrainingConfigError(TuringRNNError, ValueError):
@@ -115,7 +115,7 @@ class TaskError(TuringRNNError, ValueError):
 
 
 class UnknownTaskError(TuringRNNError, LookupError):
-    """A task name is not in the registry :data:`turingrnn.tasks.TASKS`."""
+    """A task name is not in the registry :data:`turingrnn.learning.tasks.TASKS`."""
 
 
 class BackendError(TuringRNNError, RuntimeError):
