@@ -21,7 +21,7 @@ Shared semantics (see ``docs/machines.md``):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -204,15 +204,13 @@ class _Machine:
         object.__setattr__(self, "examples", tuple(self.examples))
 
     def _common_problems(self) -> list[str]:
-        problems = []
-        seen: set[str] = set()
-        for s in self.states:
-            bad = _name_problem("state name", s, self._state_reserved)
-            if bad:
-                problems.append(bad)
-            elif s in seen:
-                problems.append(f"state {s!r} is listed twice in 'states'")
-            seen.add(s)
+        problems: list[str] = []
+        seen = _distinct(
+            self.states,
+            lambda s: _name_problem("state name", s, self._state_reserved),
+            "state {!r} is listed twice in 'states'",
+            problems,
+        )
         if not self.states:
             problems.append("'states' is empty: a machine needs at least its start state")
         if self.start not in seen:
@@ -279,6 +277,19 @@ class _Machine:
             )
 
 
+def _distinct(names: Iterable[str], check: Callable[[str], str | None], twice: str, problems: list[str]) -> set[str]:
+    """The set of ``names``; appends to ``problems`` what ``check`` finds of a name, or ``twice`` for a repeat."""
+    seen: set[str] = set()
+    for name in names:
+        bad = check(name)
+        if bad:
+            problems.append(bad)
+        elif name in seen:
+            problems.append(twice.format(name))
+        seen.add(name)
+    return seen
+
+
 def _raise(problems: list[str], conflicts: list[str]) -> None:
     if problems:
         raise SpecError(problems + conflicts)
@@ -316,14 +327,9 @@ class TuringMachine(_Machine):
         object.__setattr__(self, "symbols", tuple(self.symbols))
         object.__setattr__(self, "rules", tuple(self.rules))
         problems = self._common_problems()
-        syms = set()
-        for s in self.symbols:
-            bad = _symbol_problem("symbol", s)
-            if bad:
-                problems.append(bad)
-            elif s in syms:
-                problems.append(f"symbol {s!r} is listed twice in 'symbols'")
-            syms.add(s)
+        syms = _distinct(
+            self.symbols, lambda s: _symbol_problem("symbol", s), "symbol {!r} is listed twice in 'symbols'", problems
+        )
         if self.blank not in syms:
             problems.append(f"blank {self.blank!r} is not a symbol; symbols are: {_show(self.symbols)}")
         table: dict[tuple[str, str], TMRule] = {}
@@ -406,14 +412,8 @@ class StackMachine(_Machine):
             object.__setattr__(self, "input_stack", self.stacks[0][0])
         problems = self._common_problems()
         names = [n for n, _ in self.stacks]
-        seen: set[str] = set()
+        _distinct(names, lambda n: _name_problem("stack name", n), "stack {!r} is listed twice", problems)
         for n, alphabet in self.stacks:
-            bad = _name_problem("stack name", n)
-            if bad:
-                problems.append(bad)
-            elif n in seen:
-                problems.append(f"stack {n!r} is listed twice")
-            seen.add(n)
             if len(set(alphabet)) != len(alphabet):
                 problems.append(f"stack {n!r} lists a symbol twice in its alphabet {_show(alphabet)}")
             for s in alphabet:
