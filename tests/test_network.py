@@ -154,6 +154,18 @@ def test_a_network_with_repeated_labels_is_refused() -> None:
         dataclasses.replace(net, labels=("x", "x", "z"))
 
 
+@pytest.mark.parametrize("matrix", ["W", "U"])
+def test_an_explicit_zero_weight_is_refused_naming_where_it_is(matrix: str) -> None:
+    net = small_network()
+    triples = {"W": net.W, "U": net.U or ((0, 0, Fraction(1)),)}[matrix]
+    i, j, _ = triples[0]
+    fields = {matrix: ((i, j, Fraction(0)), *triples[1:])}
+    if matrix == "U" and not net.inputs:
+        fields["inputs"] = ("in:a",)
+    with pytest.raises(CompileError, match=rf"{matrix} holds an explicit zero weight at \(row, column\) \({i}, {j}\)"):
+        dataclasses.replace(net, **fields)
+
+
 def test_an_unknown_neuron_index_names_the_label() -> None:
     with pytest.raises(KeyError, match=r"no neuron 'w' in this network"):
         small_network().index("w")

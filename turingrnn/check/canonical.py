@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from ..compile.compiler import compile_machine
 from ..compile.network import Network
 from ..errors import ProofError
 from .affine import Affine, Domain
@@ -23,11 +22,9 @@ class _Encoding:
     """The compiler's preload map: the neuron values of each state, and the neuron that holds each stack's code."""
 
     def __init__(self, net: Network, sem: _Semantics) -> None:
-        preload = net.preload
-        if preload is None:  # streamed: the same compiler, preloaded, names the same neurons
-            preload = compile_machine(net.machine, construction=net.construction, input_mode="preloaded").preload
+        preload = net.readout.start_preload  # streamed networks keep it too
         if preload is None:
-            raise ProofError("the network has no preload map, and compiling its machine preloaded gives none")
+            raise ProofError("the network's readout has no start preload (a hand-built network?): nothing to encode")
         try:
             self.states = {q: {net.index(label): Fraction(v) for label, v in vals} for q, vals in preload.states}
             self.stacks = {s: net.index(label) for s, label in preload.stacks}

@@ -74,7 +74,7 @@ import time
 
 from ..compile.compiler import CONSTRUCTIONS, INPUT_MODES
 from ..compile.network import Network
-from ..engines.trace import READOUT_KINDS, reduction_of, stop_reason
+from ..engines.trace import READOUT_KINDS, stop_reason
 from ..errors import InputError, ProofError
 from ..machines.model import StackMachine, TuringMachine
 from .affine import Affine, Domain, code_hull
@@ -145,8 +145,8 @@ def _check_network(machine: object, net: object) -> Network:
 
 def _start_states(sem: _Semantics, machine: TuringMachine | StackMachine) -> list[str]:
     """The states an initial configuration can have."""
-    if isinstance(machine, TuringMachine) and sem.kind == "reduced":
-        reduction = reduction_of(machine)
+    reduction = sem.net.readout.reduction
+    if isinstance(machine, TuringMachine) and reduction is not None:
         return [reduction.state_of[machine.start, a] for a in machine.symbols]
     return [machine.start]
 

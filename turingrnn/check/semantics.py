@@ -17,7 +17,6 @@ from typing import Any
 
 from ..compile.encoding import digit_of
 from ..compile.network import Network, StackReadout
-from ..engines.trace import reduction_of
 from ..errors import ProofError
 from ..machines.model import EMPTY, StackMachine, TuringMachine
 from .affine import Affine, Domain, code_hull
@@ -75,7 +74,7 @@ class _Semantics:
         if isinstance(machine, StackMachine):
             self.sm = machine
         elif self.kind == "reduced":
-            self.sm = reduction_of(machine).machine
+            self.sm = net.readout.reduction.machine if net.readout.reduction else None
         names = self.sm.stack_names if self.sm is not None else ("L", "R")
         readouts = {s.name: s for s in net.readout.stacks}
         if set(readouts) != set(names):

@@ -13,7 +13,6 @@ from fractions import Fraction
 from typing import Any
 
 from ..compile.encoding import digit_of
-from ..engines.trace import reduction_of
 from ..errors import ProofError
 from ..machines.model import StackMachine, TuringMachine
 from .affine import Affine, Domain, code_hull
@@ -106,7 +105,8 @@ class _StreamProof:
         stacks = {s: Word() for s in self.sem.stacks}
         if self.sem.kind == "reduced":
             tm: Any = self.machine
-            state = reduction_of(tm).state_of[tm.start, top if top is not None else tm.blank]
+            reduction: Any = self.sym.net.readout.reduction
+            state = reduction.state_of[tm.start, top if top is not None else tm.blank]
             stacks[self.name] = Word((), rest if top is not None else None)
         else:
             state = self.machine.start

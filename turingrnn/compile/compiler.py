@@ -32,13 +32,14 @@ Compiling is deterministic: the same machine gives bit-identical weights.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..errors import CompileError
 from ..machines.model import StackMachine, TuringMachine
 from . import compact_stack, compact_tm, realtime, small_tm, ss95
 from .gadgets import StreamHook, stream_loader
-from .network import Built, Network
+from .network import Built, Network, Preload
 
 INPUT_MODES = ("preloaded", "streamed")
 """``preloaded``: the input is encoded in the initial state; ``streamed``: it arrives one symbol per tick."""
@@ -104,10 +105,15 @@ def compile_machine(
         stream_loader(built.builder, hook, alphabet, code_kind)
     return built.builder.build(
         ticks_per_step=built.ticks_per_step,
-        readout=built.readout,
+        readout=replace(built.readout, start_preload=built.preload),
         preload=built.preload if hook is None else None,
         stream_latency=hook.latency if hook is not None else None,
         machine=machine,
         construction=construction,
         input_mode=input_mode,
     )
+
+
+def start_preload(machine: TuringMachine | StackMachine, construction: str) -> Preload:
+    """The neurons that ``construction`` writes a start configuration of ``machine`` into (streamed networks too)."""
+    return _builder(_check_request(machine, construction, "preloaded"), construction)(machine, None).preload

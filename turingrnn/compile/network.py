@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -38,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CompileError, NetworkFileError, TuringRNNError
+from ..errors import CompileError, NetworkFileError
 from .readout import Linear, Preload, Readout, StackReadout
 
 __all__ = [
@@ -112,9 +111,19 @@ class Network:
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # The readout carries what the engines need from the machine (see Readout.complete).
+        start = self.preload if self.preload is not None else self.readout.start_preload
+        readout = self.readout.complete(self.machine, start)
+        object.__setattr__(self, "readout", readout)
         object.__setattr__(self, "_index", {label: i for i, label in enumerate(self.labels)})
         if len(self._index) != len(self.labels):
             raise CompileError("neuron labels are not unique")
+        for name, m in (("W", self.W), ("U", self.U)):
+            zero = next(((i, j) for i, j, w in m if w == 0), None)
+            if zero is not None:
+                raise CompileError(
+                    f"{name} holds an explicit zero weight at (row, column) {zero}: a sparse triple must be nonzero"
+                )
 
     # ------------------------------------------------------------ basic views
 
@@ -251,6 +260,10 @@ class Network:
     def _meta(self) -> dict[str, Any]:
         from ..machines.parsing import dump_toml
 
+        return self._run_meta() | {"machine_toml": dump_toml(self.machine) if self.machine is not None else None}
+
+    def _run_meta(self) -> dict[str, Any]:
+        """The metadata the engines read: all but the machine (the readout carries what they need of it)."""
         return {
             "format_version": FORMAT_VERSION,
             "ticks_per_step": self.ticks_per_step,
@@ -259,11 +272,14 @@ class Network:
             "stream_latency": self.stream_latency,
             "construction": self.construction,
             "input_mode": self.input_mode,
-            "machine_toml": dump_toml(self.machine) if self.machine is not None else None,
         }
 
-    def fingerprint(self) -> str:
-        """A SHA-256 over the exact weights, labels and metadata: equal networks have equal fingerprints."""
+    def _start_meta(self) -> dict[str, Any]:
+        """A streamed network's start preload (not fingerprinted: the machine and construction fix it)."""
+        start = self.readout.start_preload
+        return {"start_preload": start.to_json()} if start is not None and self.preload is None else {}
+
+    def _digest(self, meta: dict[str, Any]) -> str:
         h = hashlib.sha256()
         for part in (
             self.labels,
@@ -276,97 +292,34 @@ class Network:
             self.inputs,
         ):
             h.update(json.dumps(part, default=list).encode())
-        h.update(json.dumps(self._meta(), sort_keys=True).encode())
+        h.update(json.dumps(meta, sort_keys=True).encode())
         return h.hexdigest()
+
+    def fingerprint(self) -> str:
+        """A SHA-256 over the exact weights, labels and metadata: equal networks have equal fingerprints."""
+        return self._digest(self._meta())
+
+    def engine_key(self) -> str:
+        """A SHA-256 over what the engines read: the weights, labels, metadata and the readout's action table.
+
+        Unlike :meth:`fingerprint` it does not hash the machine itself, only what the
+        readout carries of it, so that engines cache their kernels without reading the machine.
+        """
+        actions = sorted((code, int(action)) for code, action in self.readout.actions.items())
+        return self._digest(self._run_meta() | {"actions": actions})
 
     def save(self, path: str | Path) -> None:
         """Write an ``.npz`` with labels, exact weights (numerators and denominators) and metadata."""
+        from .netfile import save_network
 
-        def sparse(m: Sparse) -> dict[str, np.ndarray]:
-            return {
-                "rows": np.array([i for i, _, _ in m], dtype=np.int64),
-                "cols": np.array([j for _, j, _ in m], dtype=np.int64),
-                "num": np.array([str(w.numerator) for _, _, w in m], dtype=np.str_),
-                "den": np.array([str(w.denominator) for _, _, w in m], dtype=np.str_),
-            }
-
-        arrays: dict[str, np.ndarray] = {
-            "labels": np.array(self.labels, dtype=np.str_),
-            "roles": np.array(self.roles, dtype=np.str_),
-            "binary": np.array(self.binary, dtype=np.bool_),
-            "phase": np.array(self.phase, dtype=np.int64),
-            "inputs": np.array(self.inputs, dtype=np.str_),
-            "b_num": np.array([str(x.numerator) for x in self.b], dtype=np.str_),
-            "b_den": np.array([str(x.denominator) for x in self.b], dtype=np.str_),
-            "meta": np.array(json.dumps(self._meta())),
-            "fingerprint": np.array(self.fingerprint()),
-        }
-        for name, m in (("W", self.W), ("U", self.U)):
-            arrays |= {f"{name}_{k}": v for k, v in sparse(m).items()}
-        with open(path, "wb") as f:
-            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
+        save_network(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Network:
         """Read a network written by :meth:`save`; :class:`NetworkFileError` if it is corrupted or mismatched."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except OSError as e:
-            raise NetworkFileError(f"{path}: cannot read network file ({e})") from None
-        except (ValueError, zipfile.BadZipFile, EOFError):
-            raise NetworkFileError(
-                f"{path}: not a network file (expected an .npz archive written by turingrnn)"
-            ) from None
-        try:
-            meta = json.loads(str(arrays["meta"]))
-            if meta.get("format_version") != FORMAT_VERSION:
-                raise NetworkFileError(
-                    f"{path}: network file format {meta.get('format_version')!r}; this turingrnn reads {FORMAT_VERSION}"
-                )
+        from .netfile import load_network
 
-            def frac(num: np.ndarray, den: np.ndarray) -> list[Fraction]:
-                return [Fraction(int(n), int(d)) for n, d in zip(num.tolist(), den.tolist(), strict=True)]
-
-            def sparse(name: str) -> Sparse:
-                ws = frac(arrays[f"{name}_num"], arrays[f"{name}_den"])
-                rows, cols = arrays[f"{name}_rows"].tolist(), arrays[f"{name}_cols"].tolist()
-                return tuple(zip(rows, cols, ws, strict=True))
-
-            from ..machines.parsing import loads_toml
-
-            machine = loads_toml(meta["machine_toml"]) if meta["machine_toml"] else None
-            net = cls(
-                labels=tuple(arrays["labels"].tolist()),
-                roles=tuple(arrays["roles"].tolist()),
-                binary=tuple(bool(x) for x in arrays["binary"].tolist()),
-                phase=tuple(int(x) for x in arrays["phase"].tolist()),
-                W=sparse("W"),
-                U=sparse("U"),
-                b=tuple(frac(arrays["b_num"], arrays["b_den"])),
-                inputs=tuple(arrays["inputs"].tolist()),
-                ticks_per_step=int(meta["ticks_per_step"]),
-                readout=Readout.from_json(meta["readout"]),
-                preload=Preload.from_json(meta["preload"]) if meta["preload"] else None,
-                stream_latency=meta["stream_latency"],
-                machine=machine,
-                construction=meta["construction"],
-                input_mode=meta["input_mode"],
-            )
-            stored = str(arrays["fingerprint"])
-        except NetworkFileError:
-            raise
-        except (KeyError, ValueError, TypeError, ZeroDivisionError, json.JSONDecodeError, TuringRNNError) as e:
-            raise NetworkFileError(f"{path}: corrupted network file ({type(e).__name__}: {e})") from None
-        if net.fingerprint() != stored:
-            raise NetworkFileError(f"{path}: the weights do not match the file's fingerprint (corrupted or edited)")
-        n = net.size
-        if not (len(net.roles) == len(net.binary) == len(net.phase) == len(net.b) == n):
-            raise NetworkFileError(f"{path}: per-neuron arrays disagree on the number of neurons")
-        for name, m, width in (("W", net.W, n), ("U", net.U, len(net.inputs))):
-            if any(not (0 <= i < n and 0 <= j < width) for i, j, _ in m):
-                raise NetworkFileError(f"{path}: {name} has an index outside the network")
-        return net
+        return load_network(path, cls)
 
     def with_machine(self, machine: Any) -> Network:
         """The same network with another machine attached (used by tests of mismatches)."""

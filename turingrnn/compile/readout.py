@@ -14,10 +14,47 @@ Fraction(3, 2)
 
 from __future__ import annotations
 
+import enum
+import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
+
+from ..errors import DecodeError, InputError, TuringRNNError
+from ..machines.interpreter import (
+    Configuration,
+    RunResult,
+    StackConfiguration,
+    TMConfiguration,
+    check_stack_input,
+    check_tm_input,
+    finish,
+    steps,
+)
+from ..machines.model import StackMachine, TuringMachine
+from ..machines.reduction import LEFT, RIGHT, StackReduction, tm_to_stack_machine
+from .encoding import decode_word
+
+Getter = Callable[[str], Fraction]
+"""Neuron values by label, as exact fractions."""
+
+READOUT_KINDS = ("stack", "tape", "reduced")
+"""The kinds of :class:`Readout`."""
+
+
+class Action(enum.IntEnum):
+    """What a state code tells the engines at a readout: go on, halt, or halt on an undefined transition."""
+
+    GO = 0
+    HALT = 1
+    UNDEFINED = 2
+
+
+@functools.lru_cache(maxsize=64)
+def reduction_of(tm: TuringMachine) -> StackReduction:
+    """The 2-stack reduction of ``tm`` (cached: a readout of kind ``reduced`` maps back through it)."""
+    return tm_to_stack_machine(tm)
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,125 @@ class Readout:
     state_table: tuple[tuple[int, str], ...]
     undefined_codes: tuple[int, ...] = ()
     stacks: tuple[StackReadout, ...] = ()
+    # Filled by complete() (a Network completes its readout): what the engines need from the machine.
+    actions: Mapping[int, Action] = field(default_factory=dict, compare=False, repr=False)
+    halting_states: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    reduction: StackReduction | None = field(default=None, compare=False, repr=False)
+    machine: Any = field(default=None, compare=False, repr=False)
+    start_preload: Preload | None = field(default=None, compare=False, repr=False)
+
+    # ------------------------------------------------------------ the engine contract
+
+    def complete(self, machine: Any, start_preload: Preload | None = None) -> Readout:
+        """This readout with everything an engine needs from ``machine`` filled in.
+
+        That is the code → :class:`Action` table (``actions``), the halting states
+        (those of the 2-stack reduction for kind ``reduced``), the ``reduction`` to map
+        back through, and ``start_preload``: the neurons that a start configuration is
+        written into, which streamed networks keep too (the proofs encode classes with it).
+        ``machine`` may be ``None`` (a hand-built network): nothing halts, and the
+        methods that need a machine say so.
+        """
+        reduction = reduction_of(machine) if self.kind == "reduced" and isinstance(machine, TuringMachine) else None
+        if reduction is not None:
+            halting = reduction.machine.halting_states
+        elif isinstance(machine, TuringMachine | StackMachine):
+            halting = machine.halting_states
+        else:
+            halting = frozenset()
+        actions = {code: Action.HALT if state in halting else Action.GO for code, state in self.state_table}
+        actions |= dict.fromkeys(self.undefined_codes, Action.UNDEFINED)
+        return replace(
+            self,
+            actions=actions,
+            halting_states=halting,
+            reduction=reduction,
+            machine=machine,
+            start_preload=start_preload if start_preload is not None else self.start_preload,
+        )
+
+    def action(self, state: str | None) -> Action:
+        """The action of a readout in ``state`` (``None``: an undefined-transition code)."""
+        if state is None:
+            return Action.UNDEFINED
+        return Action.HALT if state in self.halting_states else Action.GO
+
+    def read_state(self, get: Getter) -> str | None:
+        """The state named by the state code, or ``None`` for a code in ``undefined_codes``.
+
+        Raises:
+            DecodeError: The code is not an integer, or not in the state table.
+        """
+        code = self.state_code.value(get)
+        if code.denominator != 1:
+            raise DecodeError(f"state code {code} is not an integer (the network left the state code)")
+        if int(code) in self.undefined_codes:
+            return None
+        table = dict(self.state_table)
+        if int(code) not in table:
+            raise DecodeError(f"state code {code} is not in the state table (codes: {sorted(table)})")
+        return table[int(code)]
+
+    def configuration(self, get: Getter) -> Configuration | None:
+        """The machine configuration held by neuron values ``get(label)`` (``None``: an undefined-transition code).
+
+        Raises:
+            DecodeError: A value is not a valid state or stack code, or the readout needs a machine it lacks.
+        """
+        if self.kind not in READOUT_KINDS:
+            raise DecodeError(f"readout kind {self.kind!r} is unknown (allowed: {', '.join(READOUT_KINDS)})")
+        state = self.read_state(get)
+        if state is None:
+            return None
+        words = {s.name: decode_word(s.value.value(get), s.alphabet, s.kind) for s in self.stacks}
+        if self.kind == "stack":
+            return StackConfiguration(state, tuple(words.items()))
+        tm = self.machine
+        if not isinstance(tm, TuringMachine):
+            raise DecodeError(f"readout kind {self.kind!r} needs a Turing machine, got {type(tm).__name__}")
+        if self.reduction is not None:
+            return self.reduction.to_tm(StackConfiguration(state, ((LEFT, words[LEFT]), (RIGHT, words[RIGHT]))))
+        # kind "tape": the scanned cell is on top of R (blank when R is all blank)
+        left = words[LEFT]
+        return TMConfiguration.from_tape(state, left[::-1] + (words[RIGHT] or tm.blank), len(left), tm.blank)
+
+    def initial(self, word: str, head: int = 0) -> tuple[str, dict[str, str]]:
+        """The state and the stack (or half-tape) words that a run on ``word`` starts from, as the readout reads them.
+
+        Raises:
+            InputError: The word or head does not fit the machine, or the readout has no machine.
+        """
+        machine = self.machine
+        if self.reduction is not None:
+            config = self.reduction.initial(word, head=head)
+            return config.state, dict(config.stacks)
+        if isinstance(machine, TuringMachine):
+            tm_config = next(steps(machine, word, head=head))
+            tape, at = tm_config.tape, tm_config.head  # type: ignore[union-attr]
+            return tm_config.state, {LEFT: tape[:at][::-1], RIGHT: tape[at:]}
+        if isinstance(machine, StackMachine):
+            stack_config = next(steps(machine, word, head=head))
+            return stack_config.state, dict(stack_config.stacks)  # type: ignore[union-attr]
+        raise InputError(f"the network's machine is {type(machine).__name__}; a run needs a machine to load")
+
+    def check_input(self, word: str, head: int = 0) -> None:
+        """Raise :class:`InputError` unless ``word`` (and ``head``) fit the machine (no machine: no check)."""
+        if isinstance(self.machine, TuringMachine):
+            check_tm_input(self.machine, word, head)
+        elif isinstance(self.machine, StackMachine):
+            check_stack_input(self.machine, word)
+
+    def finish(
+        self, steps: int, final: Configuration, stop: str | None, trace: list[Configuration] | None = None
+    ) -> RunResult:
+        """The interpreter's :class:`~turingrnn.machines.interpreter.RunResult` of a run read through this readout.
+
+        Raises:
+            TuringRNNError: The readout has no machine, so a halting state has no verdict.
+        """
+        if not isinstance(self.machine, TuringMachine | StackMachine):
+            raise TuringRNNError("the network carries no machine, so its run has no machine-level result")
+        return finish(self.machine, steps, final, stop, trace)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form stored in network files."""

@@ -161,11 +161,11 @@ _CACHE_SIZE = 32
 
 
 def _engine(net: Network) -> _Engine:
-    """The engine of ``net``, cached by identity and by fingerprint."""
+    """The engine of ``net``, cached by identity and by :meth:`~turingrnn.compile.network.Network.engine_key`."""
     hit = _BY_ID.get(id(net))
     if hit is not None and hit[0]() is net:
         return hit[1]
-    key = net.fingerprint()
+    key = net.engine_key()
     engine = _ENGINES.get(key)
     if engine is None:
         engine = _ENGINES[key] = _Engine(net)

@@ -132,6 +132,17 @@ def _diagnose_source(out: _Writer) -> None:
     out()
 
 
+def _lane_stacks(out: _Writer, S: int, code: str, length: str) -> None:
+    """Per stack ``k``: lane ``l``'s length into ``LENS``, its recorded code and length into ``code`` and ``length``.
+
+    ``code`` and ``length`` are targets with a ``{k}`` field, for example ``"NC[{k}]"``.
+    """
+    for k in range(S):
+        out(f"LENS[{k} * L + l] = lens[wi, {k}]")
+        out(f"{code.format(k=k)} = rec_N[wi, slot, {k}]")
+        out(f"{length.format(k=k)} = rec_L[wi, slot, {k}]")
+
+
 def _block_source(
     out: _Writer,
     ticks: list[tuple[str, int, int]],
@@ -180,10 +191,7 @@ def _block_source(
     out("LAST[l] = min(steps[wi] + chunk, max_steps)")
     out("stop = min(stop, LAST[l] - FIRST[l])")
     out("slot = steps[wi] % R")
-    for k in range(S):
-        out(f"LENS[{k} * L + l] = lens[wi, {k}]")
-        out(f"CN[{k} * L + l] = rec_N[wi, slot, {k}]")
-        out(f"CL[{k} * L + l] = rec_L[wi, slot, {k}]")
+    _lane_stacks(out, S, "CN[{k} * L + l]", "CL[{k} * L + l]")
     out.depth -= 2
     out("done = 0")
     out("while live > 0:")
@@ -237,10 +245,7 @@ def _block_source(
     for k in range(S):
         out(f"lens[wi, {k}] = LENS[{k} * L + l]")
     out("st, y, at = _read(V, E, l, lens, wi, rec_N, rec_L, slot)")
-    for k in range(S):
-        out(f"LENS[{k} * L + l] = lens[wi, {k}]")
-        out(f"NC[{k}] = rec_N[wi, slot, {k}]")
-        out(f"NL[{k}] = rec_L[wi, slot, {k}]")
+    _lane_stacks(out, S, "NC[{k}]", "NL[{k}]")
     out.depth -= 1
     out("end = st != RUNNING or k == LAST[l]")
     out("if end or not final:")

@@ -37,9 +37,6 @@ from fractions import Fraction
 from ..compile.encoding import encode_word
 from ..compile.network import Network
 from ..errors import InputError
-from ..machines.interpreter import check_stack_input, check_tm_input, steps
-from ..machines.model import StackMachine, TuringMachine
-from .trace import reduction_of
 
 INPUT_MODES = ("preloaded", "streamed")
 """How a network takes its word: written into ``x(0)``, or read one symbol per tick on its input lines."""
@@ -85,21 +82,10 @@ def prepare(net: Network, word: str = "", head: int = 0) -> Start:
 
 def start_values(net: Network, word: str, head: int) -> list[Fraction]:
     """``x(0)`` of a preloaded network: the machine's initial configuration written by ``net.preload``."""
-    machine, readout, preload = net.machine, net.readout, net.preload
+    readout, preload = net.readout, net.preload
     if preload is None:
         raise InputError("this preloaded network has no preload map (it cannot take an input)")
-    if readout.kind == "reduced" and isinstance(machine, TuringMachine):
-        config = reduction_of(machine).initial(word, head=head)
-        state, words = config.state, dict(config.stacks)
-    elif isinstance(machine, TuringMachine):
-        tm_config = next(steps(machine, word, head=head))
-        tape, at = tm_config.tape, tm_config.head  # type: ignore[union-attr]
-        state, words = tm_config.state, {"L": tape[:at][::-1], "R": tape[at:]}
-    elif isinstance(machine, StackMachine):
-        stack_config = next(steps(machine, word, head=head))
-        state, words = stack_config.state, dict(stack_config.stacks)  # type: ignore[union-attr]
-    else:
-        raise InputError(f"the network's machine is {type(machine).__name__}; run_exact needs a machine to load")
+    state, words = readout.initial(word, head)
     values = [Fraction(0)] * net.size
     states = dict(preload.states)
     if state not in states:
@@ -124,10 +110,7 @@ def stream_inputs(net: Network, word: str, head: int) -> tuple[Inputs, int]:
     """The input lines of a streamed run, tick by tick, and the first readout tick."""
     if head != 0:
         raise InputError(f"a streamed network reads the word from its first symbol; head must be 0, got {head!r}")
-    if isinstance(net.machine, TuringMachine):
-        check_tm_input(net.machine, word, 0)
-    elif isinstance(net.machine, StackMachine):
-        check_stack_input(net.machine, word)
+    net.readout.check_input(word, 0)
     line = {label: k for k, label in enumerate(net.inputs)}
     for needed in [*(f"in:{c}" for c in dict.fromkeys(word)), "in:end"]:
         if needed not in line:

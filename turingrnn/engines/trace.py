@@ -24,31 +24,35 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import enum
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Protocol
 
-from ..compile.encoding import DecodeError, decode_word
+from ..compile.encoding import DecodeError
 from ..compile.network import Network
+from ..compile.readout import READOUT_KINDS, Action, Getter, reduction_of
 from ..errors import NotRecordedError, TuringRNNError
-from ..machines.interpreter import Configuration, RunResult, StackConfiguration, Status, TMConfiguration, finish
-from ..machines.model import StackMachine, TuringMachine
-from ..machines.reduction import LEFT, RIGHT, StackReduction, tm_to_stack_machine
+from ..machines.interpreter import Configuration, RunResult, Status
 
-Getter = Callable[[str], Fraction]
-"""Neuron values by label, as exact fractions."""
+__all__ = [
+    "READOUT_KINDS",
+    "STOP_REASONS",
+    "Action",
+    "Getter",
+    "Recording",
+    "Trace",
+    "classify",
+    "code_actions",
+    "decode_configuration",
+    "halting_states",
+    "read_state",
+    "reduction_of",
+    "stop_reason",
+]
 
-READOUT_KINDS = ("stack", "tape", "reduced")
-"""The kinds of :class:`~turingrnn.compile.network.Readout` this module decodes."""
-
-
-@functools.lru_cache(maxsize=64)
-def reduction_of(tm: TuringMachine) -> StackReduction:
-    """The 2-stack reduction of ``tm`` (cached: readouts of kind ``reduced`` and ``tape`` map back through it)."""
-    return tm_to_stack_machine(tm)
+STOP_REASONS = {Action.HALT: "halting state", Action.UNDEFINED: "undefined transition"}
+"""The :attr:`Trace.stop` of a run that ends by itself, by the action of its last readout."""
 
 
 def read_state(net: Network, get: Getter) -> str | None:
@@ -57,45 +61,17 @@ def read_state(net: Network, get: Getter) -> str | None:
     Raises:
         DecodeError: The code is not an integer, or not in the state table.
     """
-    readout = net.readout
-    code = readout.state_code.value(get)
-    if code.denominator != 1:
-        raise DecodeError(f"state code {code} is not an integer (the network left the state code)")
-    if int(code) in readout.undefined_codes:
-        return None
-    table = dict(readout.state_table)
-    if int(code) not in table:
-        raise DecodeError(f"state code {code} is not in the state table (codes: {sorted(table)})")
-    return table[int(code)]
-
-
-class Action(enum.IntEnum):
-    """What a state code tells the engines at a readout: go on, halt, or halt on an undefined transition."""
-
-    GO = 0
-    HALT = 1
-    UNDEFINED = 2
-
-
-STOP_REASONS = {Action.HALT: "halting state", Action.UNDEFINED: "undefined transition"}
-"""The :attr:`Trace.stop` of a run that ends by itself, by the action of its last readout."""
+    return net.readout.read_state(get)
 
 
 def halting_states(net: Network) -> frozenset[str]:
     """The states in which ``net``'s readout stops the run (those of the 2-stack reduction for kind ``reduced``)."""
-    machine = net.machine
-    if net.readout.kind == "reduced" and isinstance(machine, TuringMachine):
-        return reduction_of(machine).machine.halting_states
-    if isinstance(machine, TuringMachine | StackMachine):
-        return machine.halting_states
-    return frozenset()
+    return net.readout.halting_states
 
 
 def classify(net: Network, state: str | None) -> Action:
     """The action of a readout in ``state`` (``None``: an undefined-transition code): the one classification."""
-    if state is None:
-        return Action.UNDEFINED
-    return Action.HALT if state in halting_states(net) else Action.GO
+    return net.readout.action(state)
 
 
 def code_actions(net: Network) -> dict[int, Action]:
@@ -106,9 +82,7 @@ def code_actions(net: Network) -> dict[int, Action]:
     >>> {code: action.name for code, action in code_actions(compile_machine(load_machine("bb2"))).items()}
     {1: 'GO', 2: 'GO', 3: 'HALT'}
     """
-    readout = net.readout
-    actions = {code: classify(net, state) for code, state in readout.state_table}
-    return actions | {code: classify(net, None) for code in readout.undefined_codes}
+    return dict(net.readout.actions)
 
 
 def stop_reason(net: Network, state: str | None, step: int) -> str | None:
@@ -117,7 +91,7 @@ def stop_reason(net: Network, state: str | None, step: int) -> str | None:
     Raises:
         TuringRNNError: The first readout holds the undefined-transition code.
     """
-    action = classify(net, state)
+    action = net.readout.action(state)
     if action is Action.UNDEFINED and step == 0:
         raise TuringRNNError("the first readout holds the 'undefined transition' code: nothing ran before it")
     return STOP_REASONS.get(action)
@@ -133,23 +107,7 @@ def decode_configuration(net: Network, get: Getter) -> Configuration | None:
     Raises:
         DecodeError: A value is not a valid state code or stack code.
     """
-    readout = net.readout
-    if readout.kind not in READOUT_KINDS:
-        raise DecodeError(f"readout kind {readout.kind!r} is unknown (allowed: {', '.join(READOUT_KINDS)})")
-    state = read_state(net, get)
-    if state is None:
-        return None
-    words = {s.name: decode_word(s.value.value(get), s.alphabet, s.kind) for s in readout.stacks}
-    if readout.kind == "stack":
-        return StackConfiguration(state, tuple(words.items()))
-    tm = net.machine
-    if not isinstance(tm, TuringMachine):
-        raise DecodeError(f"readout kind {readout.kind!r} needs a Turing machine, got {type(tm).__name__}")
-    if readout.kind == "reduced":
-        return reduction_of(tm).to_tm(StackConfiguration(state, ((LEFT, words[LEFT]), (RIGHT, words[RIGHT]))))
-    # kind "tape": the scanned cell is on top of R (blank when R is all blank)
-    left = words[LEFT]
-    return TMConfiguration.from_tape(state, left[::-1] + (words[RIGHT] or tm.blank), len(left), tm.blank)
+    return net.readout.configuration(get)
 
 
 class Recording(Protocol):
@@ -280,7 +238,7 @@ class Trace:
         """
         if self.diverged_at is not None:
             raise DecodeError(f"the run left the code at step {self.diverged_at}: {self.divergence}")
-        return self._mark(finish(self.network.machine, self.steps, self.final_configuration, self.stop))
+        return self._mark(self.network.readout.finish(self.steps, self.final_configuration, self.stop))
 
     def _mark(self, result: RunResult) -> RunResult:
         """A run stopped by Ctrl-C ends like a step limit, with the reason ``"interrupted"``."""
@@ -294,7 +252,7 @@ class Trace:
         if not trace:
             return self.result
         configs = list(self.configurations)
-        return self._mark(finish(self.network.machine, self.steps, self.final_configuration, self.stop, configs))
+        return self._mark(self.network.readout.finish(self.steps, self.final_configuration, self.stop, configs))
 
     @property
     def status(self) -> Status:

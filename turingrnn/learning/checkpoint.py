@@ -85,7 +85,7 @@ def save_checkpoint(model: SequenceModel, path: str | Path, *, meta: dict[str, A
     out.parent.mkdir(parents=True, exist_ok=True)
     arrays = {_PREFIX + k: v for k, v in model.params.items()}
     with out.open("wb") as f:
-        np.savez(f, **{_HEADER: np.array(text)}, **arrays)
+        np.savez(f, **{_HEADER: np.array(text)}, **arrays)  # type: ignore[arg-type]
     return out
 
 
@@ -133,6 +133,8 @@ def load_checkpoint(path: str | Path, *, cell: str | None = None) -> Checkpoint:
     header, arrays = _open(where)
     config = header.get("model") or {}
     name = config.get("cell")
+    if not isinstance(name, str):
+        raise CheckpointError(f"{str(where)!r} does not say which model it holds (no model.cell in its header)")
     if cell is not None and name != cell:
         raise CheckpointError(f"{str(where)!r} holds a {name!r} model, not a {cell!r} one")
     try:

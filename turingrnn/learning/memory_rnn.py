@@ -297,7 +297,8 @@ class MemoryCore(Core):
             dmem,
             *(np.zeros_like(d) for d in carried[n_ctrl + 1 :]),
         )
-        return {name: grads[name] for name in self.param_names}, da_all @ w_ih[:, :i_size], dstart
+        start_grads: Any = dstart  # the carried slots past the memory may be None
+        return {name: grads[name] for name in self.param_names}, da_all @ w_ih[:, :i_size], start_grads
 
 
 # ---------------------------------------------------------------- the two models

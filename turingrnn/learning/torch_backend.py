@@ -320,12 +320,12 @@ def to_torch_module(model: SequenceModel, device: str = "cpu") -> Any:
 
 
 def _modules() -> tuple[type, type]:
-    torch = require_torch()
+    torch: Any = require_torch()
 
     class Classic(torch.nn.Module):
         def __init__(self, model: SequenceModel, layers: list[Core], bidirectional: bool, dtype: Any, dev: Any):
             super().__init__()
-            base = layers[0].cores[0] if bidirectional else layers[0]
+            base: Any = layers[0].cores[0] if bidirectional else layers[0]  # type: ignore[attr-defined]
             kwargs = {"num_layers": len(layers), "bidirectional": bidirectional, "batch_first": True}
             kwargs.update(dtype=dtype, device=dev)
             if isinstance(base, LSTMCore):

@@ -21,36 +21,11 @@ from ..errors import ParseError, SpecError, locate
 from .bbchallenge import parse_bbchallenge
 from .model import ANY, NOOP, Example, Machine, StackMachine, StackOp, StackRule, TMRule, TuringMachine
 
+_HEAD_KEYS = ("kind", "name", "description")
+_CONTROL_KEYS = ("states", "start", "accept", "reject", "halt", "transitions")
 _TOP_KEYS = {
-    "tm": (
-        "kind",
-        "name",
-        "description",
-        "symbols",
-        "blank",
-        "states",
-        "start",
-        "accept",
-        "reject",
-        "halt",
-        "transitions",
-        "bbchallenge",
-        "examples",
-    ),
-    "stack": (
-        "kind",
-        "name",
-        "description",
-        "stacks",
-        "input_stack",
-        "states",
-        "start",
-        "accept",
-        "reject",
-        "halt",
-        "transitions",
-        "examples",
-    ),
+    "tm": (*_HEAD_KEYS, "symbols", "blank", *_CONTROL_KEYS, "bbchallenge", "examples"),
+    "stack": (*_HEAD_KEYS, "stacks", "input_stack", *_CONTROL_KEYS, "examples"),
 }
 _TM_RULE_KEYS = ("state", "read", "write", "move", "next")
 _STACK_RULE_KEYS = ("state", "read", "next", "ops")
