@@ -343,11 +343,9 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from .engines.exact import run_exact
-
     net = _network(args)
     labels = _neuron_labels(args.neurons, net.labels)
-    trace = run_exact(net, args.input, head=args.head, max_steps=args.max_steps, record="ticks")
+    trace = run_engine(net, args.input, head=args.head, engine="exact", max_steps=args.max_steps, record="ticks")
     columns = {label: [str(v) for v in trace[label]] for label in labels}
     if args.json:
         print(json.dumps({"machine": net.machine.name, "ticks": trace.ticks, "columns": columns}))

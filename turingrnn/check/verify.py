@@ -96,10 +96,10 @@ def all_inputs_up_to(machine: TuringMachine | StackMachine, length: int) -> Iter
 
 
 def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, Mismatch | None]:
-    from ..engines.exact import run_exact
+    from ..engines.dispatch import run as run_engine
 
     expected = run(net.machine, word, head=head, max_steps=max_steps, trace=True)
-    trace = run_exact(net, word, head=head, max_steps=max_steps)
+    trace = run_engine(net, word, head=head, engine="exact", max_steps=max_steps)
     for step, want in itertools.zip_longest(range(trace.steps + 1), expected.trace or ()):
         try:
             have = None if step is None else trace.configuration(step)
