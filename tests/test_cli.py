@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import turingrnn as tr
 from turingrnn.cli import EXIT_DIVERGED, EXIT_ERROR, EXIT_OK, EXIT_OUT_OF_STEPS, EXIT_PROBLEMS, main
 from turingrnn.machines.parsing import list_constructions
 
@@ -314,6 +315,7 @@ def test_run_on_float64_flags_a_word_too_deep_for_it_with_its_own_exit_code(caps
     code, out, _ = run_cli(capsys, "run", "reverse_string", "--input", word, "--engine", "float64", "--json")
     data = json.loads(out)
     assert code == EXIT_DIVERGED and data["diverged_at"] is not None and data["reason"] == "left the code"
+    assert data["status"] == "flagged" and data["halted"] is False
     exact = json.loads(run_cli(capsys, "run", "reverse_string", "--input", word, "--json")[1])
     assert exact["stacks"]["out"] == word[::-1]
 
@@ -325,3 +327,56 @@ def test_run_on_mp_with_enough_bits_is_exact_on_a_deep_word(capsys) -> None:
     )
     data = json.loads(out)
     assert code == EXIT_OK and data["stacks"]["out"] == word[::-1] and data["diverged_at"] is None
+
+
+# ---------------------------------------------------------------- bad paths and values: one line, no traceback
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-o", "{tmp}/missing/x.npz"], "{tmp}/missing/x.npz: No such file or directory"),
+        (["-o", "{tmp}"], "{tmp}: Is a directory"),
+        (["-o", "{tmp}/x.npz", "--graphml", "{tmp}/missing/g.graphml"], "{tmp}/missing/g.graphml: No such file"),
+    ],
+)
+def test_compile_to_a_path_that_cannot_be_written_names_it(capsys, tmp_path, flags: list[str], message: str) -> None:
+    code, _, err = run_cli(capsys, "compile", "bb2", *(f.format(tmp=tmp_path) for f in flags))
+    assert code == EXIT_ERROR and err.startswith("turingrnn: error: " + message.format(tmp=tmp_path))
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_verify_refuses_a_negative_all_up_to(capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["verify", "bb2", "--all-up-to", "-1"])
+    assert stop.value.code == 2 and "argument --all-up-to: expected an integer >= 0, got -1" in capsys.readouterr().err
+
+
+def test_prec_without_the_mp_engine_is_refused(capsys) -> None:
+    code, _, err = run_cli(capsys, "run", "bb2", "--prec", "40")
+    assert code == EXIT_ERROR and "--prec sets the mp engine's precision; it does nothing with --engine exact" in err
+    code, out, _ = run_cli(capsys, "run", "bb2", "--engine", "mp", "--prec", "40", "--json")
+    assert code == EXIT_OK and json.loads(out)["steps"] == 6
+
+
+def test_verify_takes_a_head_and_keeps_the_examples_heads(capsys, tmp_path) -> None:
+    code, out, _ = run_cli(capsys, "verify", "bb4", "--input", "11", "--head", "1", "--json")
+    assert code == EXIT_OK and json.loads(out)["inputs"] == 1
+    # the head reaches the network: a head outside the word is refused, not ignored
+    code, _, err = run_cli(capsys, "verify", "bb4", "--input", "11", "--head", "5")
+    assert code == EXIT_ERROR and "head" in err
+
+
+def test_verify_falls_back_to_the_examples_with_their_heads(capsys, monkeypatch) -> None:
+    import turingrnn.check.verify as checking
+
+    real, seen = checking.verify, []
+
+    def recording(machine, inputs, **options):  # noqa: ANN001, ANN202 - stands in for verify
+        seen.extend(inputs)
+        return real(machine, [], **options)
+
+    monkeypatch.setattr(checking, "verify", recording)
+    run_cli(capsys, "verify", "rogozhin_4_6")
+    examples = tr.load_machine("rogozhin_4_6").examples
+    assert seen == [(e.input, e.head) for e in examples] and any(head for _, head in seen)

@@ -304,3 +304,17 @@ def test_split_modules_are_reexported() -> None:
             if name in parsing.__all__:
                 assert getattr(parsing, name) is getattr(module, name)
     assert set(parsing.__all__) <= set(dir(parsing))
+
+
+def test_a_file_without_kind_names_the_missing_key() -> None:
+    with pytest.raises(tr.ParseError, match=r"the key 'kind' is missing: it must be \"tm\" or \"stack\""):
+        tr.loads_toml("")
+
+
+def test_a_read_that_is_not_a_table_is_one_problem_not_a_cascade() -> None:
+    text = tr.dump_toml(tr.load_machine("dyck1"))
+    bad = text.replace('read = { in = ")", open = "(" }', 'read = [")"]', 1)
+    assert bad != text
+    with pytest.raises(tr.ParseError) as e:
+        tr.loads_toml(bad)
+    assert str(e.value).count("\n") == 0 and "'read' must be a table, got [')']" in str(e.value)

@@ -59,6 +59,29 @@ EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 EXIT_OUT_OF_STEPS = 3
 EXIT_DIVERGED = 4
+MP_PREC = 113
+"""The mp engine's significand bits when ``--prec`` is not given."""
+
+
+def _nonnegative(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    value = _nonnegative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
 _LEARNING: dict[str, Any] = {}
 
 
@@ -118,7 +141,9 @@ def _build_parser() -> argparse.ArgumentParser:
         default="exact",
         help="exact (rational, the default); float64 or float32 (Numba float core); mp (mpmath, --prec bits)",
     )
-    r.add_argument("--prec", type=int, default=113, metavar="BITS", help="significand bits for --engine mp")
+    r.add_argument(
+        "--prec", type=_positive, default=None, metavar="BITS", help=f"significand bits for --engine mp ({MP_PREC})"
+    )
     r.add_argument("--verify", action="store_true", help="also check every step against the interpreter")
     r.add_argument(
         "--progress",
@@ -146,7 +171,8 @@ def _build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check the network against the interpreter at every step")
     network_source(v)
     v.add_argument("--input", action="append", default=None, metavar="WORD", help="an input word (repeatable)")
-    v.add_argument("--all-up-to", type=int, default=None, metavar="N", help="every input word of length <= N")
+    v.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of each --input")
+    v.add_argument("--all-up-to", type=_nonnegative, default=None, metavar="N", help="every input word of length <= N")
     v.add_argument("--max-steps", type=int, default=100_000, metavar="N", help="machine step limit per input")
 
     pv = sub.add_parser("prove", help="prove that the network simulates its machine for all stack contents")
@@ -277,7 +303,7 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
     if args.engine == "exact":
         options |= {"record": "final" if args.progress and not args.verify else "steps", "progress": args.progress}
     elif args.engine == "mp":
-        options |= {"prec": args.prec}
+        options |= {"prec": MP_PREC if args.prec is None else args.prec}
     trace = run_engine(net, args.input, head=args.head, engine=args.engine, **options)
     diverged = trace.diverged_at
     if diverged is None:
@@ -287,7 +313,7 @@ def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, i
         configuration = next(iter_steps(net.machine, args.input, head=args.head))
     else:
         configuration = trace.configuration(last)
-    result = replace(finish(net.machine, last, configuration, None), reason="left the code")
+    result = replace(finish(net.machine, last, configuration, None), status=Status.FLAGGED, reason="left the code")
     divergence = trace.info.get("divergence", trace.divergence)  # the float core's names its step
     return result, last * net.ticks_per_step, diverged, divergence
 
@@ -298,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
     net = _network(args)
     if args.engine != "exact" and args.progress:
         raise _UsageError("--progress needs --engine exact")
+    if args.engine != "mp" and args.prec is not None:
+        raise _UsageError(f"--prec sets the mp engine's precision; it does nothing with --engine {args.engine}")
     result, ticks, diverged_at, divergence = _simulate(net, args)
     verified = False
     if args.verify:
@@ -403,11 +431,11 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         machine, _ = _load_quietly(args.machine)
         net = compile_machine(machine, construction=args.construction, input_mode=args.input_mode)
-    inputs: list[str] = list(args.input or [])
+    inputs: list[tuple[str, int]] = [(word, args.head) for word in args.input or []]
     if args.all_up_to is not None:
-        inputs += list(all_inputs_up_to(machine, args.all_up_to))
+        inputs += [(word, 0) for word in all_inputs_up_to(machine, args.all_up_to)]
     if not inputs:
-        inputs = [example.input for example in machine.examples] or [""]
+        inputs = [(example.input, example.head or 0) for example in machine.examples] or [("", 0)]
     report = verify(machine, inputs, net=net, max_steps=args.max_steps)
     print(json.dumps(report.to_dict()) if args.json else report.summary())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
@@ -447,6 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return {**_COMMANDS, **_LEARNING}[args.command](args)
     except TuringRNNError as e:
         print(f"turingrnn: error: {_first_line(e)}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as e:  # a file named on the command line cannot be read or written
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"turingrnn: error: {where}{e.strerror or e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("turingrnn: interrupted", file=sys.stderr)

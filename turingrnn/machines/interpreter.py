@@ -32,6 +32,7 @@ class Status(enum.StrEnum):
     REJECTED = "rejected"
     HALTED = "halted"
     OUT_OF_STEPS = "out-of-steps"
+    FLAGGED = "flagged"  # a network run on a rounding engine left the code (never an interpreter run)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class RunResult:
 
     @property
     def halted(self) -> bool:
-        """Whether the machine stopped by itself (not by the step limit)."""
-        return self.status is not Status.OUT_OF_STEPS
+        """Whether the machine stopped by itself (not by the step limit, nor flagged by a rounding engine)."""
+        return self.status not in (Status.OUT_OF_STEPS, Status.FLAGGED)
 
     @property
     def state(self) -> str:

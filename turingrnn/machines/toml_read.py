@@ -254,6 +254,8 @@ def _read_stack(doc: Mapping[str, Any], rd: _Reader) -> dict[str, Any]:
         read = rd.get(t, "read", dict, what, pos, {})
         ops = rd.get(t, "ops", dict, what, pos, {})
         ok = state is not None and nxt is not None and read is not None and ops is not None
+        # a malformed read or ops (already reported) is left out, not read as "any" or "noop"
+        ok = ok and isinstance(t.get("read", {}), dict) and isinstance(t.get("ops", {}), dict)
         for part, table in (("read", read or {}), ("ops", ops or {})):
             for stack, value in table.items():
                 if stack not in names:
@@ -298,7 +300,8 @@ def loads_toml(text: str, *, file: str | None = None) -> Machine:
     rd = _Reader(loc)
     kind = doc.get("kind")
     if kind not in _TOP_KEYS:
-        rd.problem(loc.key("kind"), f'\'kind\' must be "tm" or "stack", got {kind!r}')
+        missing = 'the key \'kind\' is missing: it must be "tm" or "stack"'
+        rd.problem(loc.key("kind"), missing if kind is None else f'\'kind\' must be "tm" or "stack", got {kind!r}')
         raise ParseError(rd.problems, file=file, line=loc.key("kind")[0])
     rd.check_keys(doc, _TOP_KEYS[kind], "the machine", (None, None))
     if kind == "tm" and "bbchallenge" in doc:
