@@ -299,9 +299,10 @@ def _compile(args: argparse.Namespace) -> int:
 
 def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None, str | None]:
     """Run the chosen engine: the machine-level result, the ticks, the step that left the code and why (if any)."""
-    options: dict[str, Any] = {"max_steps": args.max_steps}
+    # Only the last readouts are kept, so memory stays flat however long the run (--verify runs its own lockstep).
+    options: dict[str, Any] = {"max_steps": args.max_steps, "record": "final"}
     if args.engine == "exact":
-        options |= {"record": "final" if args.progress and not args.verify else "steps", "progress": args.progress}
+        options |= {"progress": args.progress}
     elif args.engine == "mp":
         options |= {"prec": MP_PREC if args.prec is None else args.prec}
     trace = run_engine(net, args.input, head=args.head, engine=args.engine, **options)

@@ -100,6 +100,10 @@ def _phase_safe(net: Network, rows: list[_Row]) -> list[bool]:
     return safe
 
 
+_FLAT = 100
+"""Linear forms with more terms than this are generated as ``sum((...))``, not as a chain of ``+``."""
+
+
 def _key(terms: list[tuple[str, int]]) -> tuple[int, tuple[tuple[str, int], ...]]:
     """``sum(c * var)`` as ``g * key`` with ``g`` the (positive) gcd of the coefficients."""
     if not terms:
@@ -114,6 +118,8 @@ def _linear(key: tuple[tuple[str, int], ...], big: bool = False) -> str:
         a, b = key[0][0], key[1][0]
         return f"{a} + {b} if {a} and {b} else {a} or {b}"
     parts = [v if c == 1 else f"-{v}" if c == -1 else f"{c}*{v}" for v, c in key]
+    if len(parts) > _FLAT:  # a long a + b + ... nests too deep for Python's compiler: sum a flat tuple
+        return f"sum(({', '.join(parts)},))"
     return " + ".join(parts).replace("+ -", "- ")
 
 

@@ -90,7 +90,7 @@ from .fast_kernels import (
     _run_parallel,
     _run_serial,
 )
-from .fast_plan import _cached_plan, _Plan, _up
+from .fast_plan import _cached_plan, _Plan, _up, kernel_for
 from .inputs import Start, prepare
 from .trace import STOP_REASONS, Action, Getter, Trace
 
@@ -343,7 +343,7 @@ class _State:
 def _run(
     plan: _Plan, runs: list[Start], max_steps: int, record: str, parallel: bool, kernel: str = "auto"
 ) -> list[Trace]:
-    net, A = plan.net, plan.arrays
+    net, A, kernel = plan.net, plan.arrays, kernel_for(plan, kernel)
     n, T, W, S = net.size, net.ticks_per_step, len(runs), len(plan.stacks)
     distinct = {id(start): _start(plan, start) for start in runs}  # the setup is per distinct start
     starts = [distinct[id(start)] for start in runs]

@@ -237,3 +237,29 @@ def _cached_plan(net: Network, dtype: np.dtype) -> _Plan:
     plan = _plan(net, dtype)
     _PLANS[key] = (weakref.ref(net), plan)
     return plan
+
+
+GENERATED_MAX_WEIGHTS = 20_000
+"""The most recurrent weights a network may have for the generated kernel.
+
+The generated kernel is straight-line code, one operation per weight; past about this size its
+Numba/LLVM compilation takes minutes and gigabytes (a 4,454-neuron, 74,479-weight ss95 network ran
+out of 24 GB), while the generic kernel runs any size. ``auto`` then keeps the generic kernel.
+"""
+
+
+def kernel_for(plan: _Plan, kernel: str) -> str:
+    """``kernel``, with ``auto`` kept generic for a network too large to generate.
+
+    Raises:
+        InputError: ``kernel="generated"`` for a network over :data:`GENERATED_MAX_WEIGHTS`.
+    """
+    weights = len(plan.net.W)
+    if weights <= GENERATED_MAX_WEIGHTS or kernel == "generic":
+        return kernel
+    if kernel == "generated":
+        raise InputError(
+            f"the network has {weights:,} recurrent weights, more than the generated kernel takes "
+            f"({GENERATED_MAX_WEIGHTS:,}); use kernel='generic' (or 'auto')"
+        )
+    return "generic"

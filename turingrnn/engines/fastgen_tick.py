@@ -39,6 +39,30 @@ def _up(x: Fraction) -> float:
     return math.nextafter(f, math.inf) if Fraction(f) < x else f
 
 
+_CHUNK = 100
+"""The most operands in one generated chain: longer ones nest too deep for Python's compiler."""
+
+
+def _grouped(items: list[str], op: str = " + ") -> str:
+    """``items`` joined by ``op``, in groups of at most :data:`_CHUNK` (for sums whose order does not matter)."""
+    if len(items) <= _CHUNK:
+        return op.join(items)
+    groups = [f"({op.join(items[k : k + _CHUNK])})" for k in range(0, len(items), _CHUNK)]
+    return _grouped(groups, op)
+
+
+def _chain(out: _Writer, var: str, first: str, addends: list[str]) -> None:
+    """Set ``var`` to ``((first + a1) + a2) + ...`` left to right, one line per :data:`_CHUNK` addends."""
+    acc = first
+    for k in range(0, len(addends), _CHUNK):
+        for term in addends[k : k + _CHUNK]:
+            acc = f"({acc} + {term})"
+        out(f"{var} = {acc}")
+        acc = var
+    if not addends:
+        out(f"{var} = {first}")
+
+
 def _head_source(A: dict[str, Any], i: int, terms: list[tuple[int, int]], dt: str) -> str:
     """Row ``i``'s exact head (bias and binary terms ``terms``), one product per distinct weight, the bias last.
 
@@ -52,11 +76,11 @@ def _head_source(A: dict[str, Any], i: int, terms: list[tuple[int, int]], dt: st
         by_weight.setdefault(float(w[k]), []).append(j)
     parts = []
     for weight, cols in sorted(by_weight.items()):
-        total = " + ".join(f"x{j}" for j in sorted(cols))
+        total = _grouped([f"x{j}" for j in sorted(cols)])
         total = f"({total})" if len(cols) > 1 else total
         parts.append(total if weight == 1.0 else f"-{total}" if weight == -1.0 else f"{dt}({_float(weight)}) * {total}")
     z = f"{dt}({_float(b[i])})"
-    return f"(({' + '.join(parts)}) + {z})" if parts else z
+    return f"(({_grouped(parts)}) + {z})" if parts else z
 
 
 def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], src: int, dst: int, dt: str) -> None:
@@ -112,15 +136,19 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
                 err = f"({err} + {_float(ak)} * e{j})"
             size = f"({size} + {_float(awk)} * x{j})"
         bounds.append(f"({err} + {_float(Gg)} * {size}) * {_float(kapg)}")
-    out(f"over = {' | '.join(f'({x} >= LIMIT)' for x in bounds) or 'False'}")
+    out(f"over = {_grouped([f'({x} >= LIMIT)' for x in bounds], ' | ') or 'False'}")
     acc = 0
     out("acc0 = acc1 = acc2 = acc3 = 0.0")
     for i, terms, cut in plans:
         tail = terms[cut:]
         z = _head_source(A, i, terms[:cut], dt)
         if binary[i]:
-            for j, k in tail:
-                z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+            if len(tail) > _CHUNK:
+                _chain(out, "z", z, [f"{dt}({_float(w[k])}) * x{j}" for j, k in tail])
+                z = "z"
+            else:
+                for j, k in tail:
+                    z = f"({z} + {dt}({_float(w[k])}) * x{j})"
             out(f"zz = np.float64({z})")
             out(f"acc{acc % 4} = max(acc{acc % 4}, min(zz, 1.0 - zz))")
             out(f"V[{dst * n + i} * L + l] = 1.0 if zz > 0.5 else 0.0")
@@ -128,14 +156,20 @@ def _tick_source(out: _Writer, name: str, A: dict[str, Any], rows: list[int], sr
             continue
         if tail or head[i] < 0:
             out(f"z = {z}")
-            err, size = _float(c0[i]), "abs(np.float64(z))"
-            for j, k in tail:
-                z = f"({z} + {dt}({_float(w[k])}) * x{j})"
-                if not binary[j]:
-                    err = f"({err} + {_float(a[k])} * e{j})"
-                size = f"({size} + {_float(aw[k])} * x{j})"
-            out(f"err = ({err} + {_float(G[i])} * {size}) * {_float(kap[i])}")
-            out(f"z = {z}")
+            if len(tail) > _CHUNK:
+                _chain(out, "size", "abs(np.float64(z))", [f"{_float(aw[k])} * x{j}" for j, k in tail])
+                _chain(out, "err", _float(c0[i]), [f"{_float(a[k])} * e{j}" for j, k in tail if not binary[j]])
+                out(f"err = (err + {_float(G[i])} * size) * {_float(kap[i])}")
+                _chain(out, "z", "z", [f"{dt}({_float(w[k])}) * x{j}" for j, k in tail])
+            else:
+                err, size = _float(c0[i]), "abs(np.float64(z))"
+                for j, k in tail:
+                    z = f"({z} + {dt}({_float(w[k])}) * x{j})"
+                    if not binary[j]:
+                        err = f"({err} + {_float(a[k])} * e{j})"
+                    size = f"({size} + {_float(aw[k])} * x{j})"
+                out(f"err = ({err} + {_float(G[i])} * {size}) * {_float(kap[i])}")
+                out(f"z = {z}")
         else:
             out(f"z = {z}")
             out("err = 0.0")
