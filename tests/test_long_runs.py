@@ -133,3 +133,27 @@ def test_our_tag_system_runs_exactly_through_the_universal_network() -> None:
 def test_rogozhins_worked_example_runs_exactly_through_the_universal_network() -> None:
     productions = {"a1": ("a3", "a3", "a2", "a1", "a4"), "a2": ("a3", "a3", "a1"), "a3": ("a3", "a3")}
     _tag_through_network(productions, ("a1", "a2", "a3", "a4"), "a4", ("a2", "a1", "a1"))
+
+
+def _peak_rss_mb(*argv: str) -> float:
+    """The peak resident memory (MB) of ``turingrnn run ARGV`` in a fresh interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import resource, sys, turingrnn.cli as cli; code = cli.main(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, "run", *argv], capture_output=True, text=True, check=True)
+    lines = out.stdout.strip().splitlines()
+    assert json.loads(lines[0])["steps"] == int(argv[argv.index("--max-steps") + 1])
+    return float(lines[-1])
+
+
+def test_a_million_step_cli_run_takes_no_more_memory_than_a_thousand_steps() -> None:
+    # the ping-pong machine keeps a bounded tape, so a run's own state is the same size at every step;
+    # a recorded history would be about 150 MB at 10^6 steps (15 MB per 10^5 readouts of its 20 neurons)
+    small = _peak_rss_mb("0RB---_0LA---", "--max-steps", "1000", "--json")
+    large = _peak_rss_mb("0RB---_0LA---", "--max-steps", "1000000", "--json")
+    assert large - small < 20, (small, large)
