@@ -259,3 +259,47 @@ def test_a_machine_without_stacks_has_only_the_empty_input() -> None:
         rules=(tr.StackRule(state="q", read=(), next="acc", ops=()),),
     )
     assert list(all_inputs_up_to(sm, 3)) == [""]
+
+
+# ---------------------------------------------------------------- lockstep in chunks: bounded memory
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7])
+@pytest.mark.parametrize(
+    ("name", "construction", "input_mode", "word"),
+    [
+        ("bb4", "compact", "preloaded", ""),  # 107 steps: many chunks
+        ("bb2", "ss95", "streamed", ""),  # the reduced readout, through a streamed start
+        ("dyck1", "compact", "streamed", "(()())"),
+        ("dyck1", "realtime", "preloaded", "(()))"),  # rejects part way
+    ],
+)
+def test_chunked_lockstep_gives_the_unchunked_verdict(monkeypatch, chunk, name, construction, input_mode, word) -> None:
+    import turingrnn.check.verify as checking
+
+    machine = tr.load_machine(name)
+    net = compile_machine(machine, construction=construction, input_mode=input_mode)
+    whole = verify(machine, [word], net=net)
+    monkeypatch.setattr(checking, "CHUNK_STEPS", chunk)
+    chunked = verify(machine, [word], net=net)
+    assert whole.ok and chunked.ok and chunked.steps == whole.steps == run(machine, word).steps
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_a_changed_weight_is_caught_at_the_same_step_in_chunks(monkeypatch, chunk: int) -> None:
+    import turingrnn.check.verify as checking
+
+    tm = tr.load_machine("bb2")
+    bad = with_weight(compiled(tm), "tape:L/R", "state:A", Fraction(1, 2))
+    monkeypatch.setattr(checking, "CHUNK_STEPS", chunk)
+    (m,) = verify(tm, [""], net=bad).mismatches
+    assert (m.step, m.expected, m.got) == (1, "B: 1[0]", "B: [0]")
+
+
+def test_a_step_limit_in_the_middle_of_a_chunk_is_kept(monkeypatch) -> None:
+    import turingrnn.check.verify as checking
+
+    tm = tr.load_machine("bb4")
+    monkeypatch.setattr(checking, "CHUNK_STEPS", 10)
+    report = verify(tm, [""], max_steps=25)
+    assert report.ok and report.steps == 25

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..compile.compiler import compile_machine
 from ..compile.network import Network
 from ..errors import DecodeError, InputError
-from ..machines.interpreter import run
+from ..machines.interpreter import run, steps
 from ..machines.model import StackMachine, TuringMachine
 
 
@@ -95,19 +95,43 @@ def all_inputs_up_to(machine: TuringMachine | StackMachine, length: int) -> Iter
             yield "".join(letters)
 
 
-def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, Mismatch | None]:
-    from ..engines.dispatch import run as run_engine
+CHUNK_STEPS = 10_000
+"""Lockstep verification runs the network this many machine steps at a time, resuming from the last values,
+so that it holds one chunk of readouts and one interpreter configuration, whatever the run's length."""
 
-    expected = run(net.machine, word, head=head, max_steps=max_steps, trace=True)
-    trace = run_engine(net, word, head=head, engine="exact", max_steps=max_steps)
-    for step, want in itertools.zip_longest(range(trace.steps + 1), expected.trace or ()):
-        try:
-            have = None if step is None else trace.configuration(step)
-        except DecodeError as e:  # the network's values left the code: no configuration to compare
-            return step, Mismatch(word, head, step, str(want), f"no configuration ({e})")
-        if want != have:
-            return step if step is not None else trace.steps + 1, Mismatch(word, head, step, str(want), str(have))
-    final = trace.decode()
+_MISSING = object()
+
+
+def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, Mismatch | None]:
+    """Step the interpreter and the exact network side by side; the first differing step, or ``None``.
+
+    The network runs in chunks of :data:`CHUNK_STEPS` machine steps through the exact engine of the
+    one dispatch; each chunk starts from the exact values the previous one ended with (no re-encoding),
+    and the interpreter's configurations come one at a time from :func:`~turingrnn.machines.interpreter.steps`.
+    """
+    from ..engines.dispatch import lookup
+    from ..engines.inputs import Start, no_inputs, prepare
+
+    expected = run(net.machine, word, head=head, max_steps=max_steps)  # the verdict; no trace is kept
+    wanted = steps(net.machine, word, head=head)
+    runner = lookup("exact").runner
+    start, offset = prepare(net, word, head), 0
+    while True:
+        trace = runner(net, start, max_steps=min(CHUNK_STEPS, max_steps - offset))
+        for k in range(0 if offset == 0 else 1, trace.steps + 1):  # a resumed chunk's step 0 was checked
+            step, want = offset + k, next(wanted, _MISSING)
+            try:
+                have = trace.configuration(k)
+            except DecodeError as e:  # the network's values left the code: no configuration to compare
+                return step, Mismatch(word, head, step, str(want), f"no configuration ({e})")
+            if want != have:
+                return step, Mismatch(word, head, step, "nothing" if want is _MISSING else str(want), str(have))
+        offset += trace.steps
+        if trace.stop is not None or offset >= max_steps or trace.steps == 0:
+            break
+        last = trace.values(trace.readout_tick(trace.steps))
+        start = Start(word, head, tuple(last(label) for label in net.labels), no_inputs(net), 0, -1)
+    final = replace(trace.decode(), steps=offset)
     for field in ("status", "steps", "accepted", "reason"):
         if getattr(final, field) != getattr(expected, field):
             detail = f"{field} {getattr(expected, field)!r}", f"{field} {getattr(final, field)!r}"
