@@ -147,7 +147,7 @@ def _peak_rss_mb(*argv: str) -> float:
     )
     out = subprocess.run([sys.executable, "-c", probe, "run", *argv], capture_output=True, text=True, check=True)
     lines = out.stdout.strip().splitlines()
-    assert json.loads(lines[0])["steps"] == int(argv[argv.index("--max-steps") + 1])
+    assert json.loads(lines[-2])["steps"] == int(argv[argv.index("--max-steps") + 1])
     return float(lines[-1])
 
 
@@ -156,4 +156,11 @@ def test_a_million_step_cli_run_takes_no_more_memory_than_a_thousand_steps() -> 
     # a recorded history would be about 150 MB at 10^6 steps (15 MB per 10^5 readouts of its 20 neurons)
     small = _peak_rss_mb("0RB---_0LA---", "--max-steps", "1000", "--json")
     large = _peak_rss_mb("0RB---_0LA---", "--max-steps", "1000000", "--json")
+    assert large - small < 20, (small, large)
+
+
+def test_a_million_step_run_recorded_in_chunks_takes_no_more_memory_than_a_thousand_steps() -> None:
+    # --record every:N runs the exact network in chunks of 10^4 steps, each resumed from the last one's values
+    small = _peak_rss_mb("0RB---_0LA---", "--max-steps", "1000", "--record", "every:250000", "--json")
+    large = _peak_rss_mb("0RB---_0LA---", "--max-steps", "1000000", "--record", "every:250000", "--json")
     assert large - small < 20, (small, large)

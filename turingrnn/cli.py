@@ -6,7 +6,9 @@ Commands:
 * ``turingrnn check FILE...``: report every problem in each machine file and run its examples
 * ``turingrnn list``: the bundled machines
 * ``turingrnn compile MACHINE -o net.npz [--construction C] [--input-mode M]``
-* ``turingrnn run MACHINE|net.npz --input WORD [--head K] [--engine exact] [--verify] [--json]``
+* ``turingrnn run MACHINE|net.npz --input WORD [--head K] [--engine exact] [--kernel K] [--verify] [--json]``;
+  ``--trace`` or ``--record every:N`` for configurations as they are reached, ``--inputs FILE`` for a
+  batch (:mod:`turingrnn.cli_run`)
 * ``turingrnn info MACHINE|net.npz``: neurons by role, nonzeros, ticks per step
 * ``turingrnn trace MACHINE|net.npz --input WORD --neurons LABEL [--neurons LABEL ...]``: neuron values
   tick by tick (one ``--neurons`` value may also list labels separated by ``;``)
@@ -36,51 +38,33 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cli_common import (  # noqa: F401  (the exit codes are this module's API)
+    EXIT_DIVERGED,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_OUT_OF_STEPS,
+    EXIT_PROBLEMS,
+    MP_PREC,
+    UsageError,
+    load_quietly,
+    network_of,
+    nonnegative,
+)
 from .cli_learning import add_commands
+from .cli_run import add_run_command, run_command
 from .compile.compiler import CONSTRUCTIONS, compile_machine
 from .compile.network import Network
 from .engines.dispatch import ENGINES, engine_names  # noqa: F401  (ENGINES: the engines of this package)
 from .engines.dispatch import run as run_engine
-from .errors import SpecWarning, TuringRNNError
-from .machines.interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, finish, run
-from .machines.interpreter import steps as iter_steps
-from .machines.model import Machine, TuringMachine
-from .machines.parsing import list_constructions, load_machine
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_ERROR = 2
-EXIT_OUT_OF_STEPS = 3
-EXIT_DIVERGED = 4
-MP_PREC = 113
-"""The mp engine's significand bits when ``--prec`` is not given."""
-
-
-def _nonnegative(text: str) -> int:
-    """An argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    value = _nonnegative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
+from .errors import TuringRNNError
+from .machines.interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, run
+from .machines.model import TuringMachine
+from .machines.parsing import list_constructions
 
 _LEARNING: dict[str, Any] = {}
 
@@ -130,26 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--graphml", metavar="PATH", help="also write the network graph as GraphML")
     cp.add_argument("--dot", metavar="PATH", help="also write the network graph as Graphviz DOT")
 
-    r = sub.add_parser("run", help="run a compiled network")
-    network_source(r)
-    r.add_argument("--input", default="", metavar="WORD", help="input word (default: empty)")
-    r.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of WORD")
-    r.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N", help="machine step limit")
-    r.add_argument(
-        "--engine",
-        choices=engine_names(),
-        default="exact",
-        help="exact (rational, the default); float64 or float32 (Numba float core); mp (mpmath, --prec bits)",
-    )
-    r.add_argument(
-        "--prec", type=_positive, default=None, metavar="BITS", help=f"significand bits for --engine mp ({MP_PREC})"
-    )
-    r.add_argument("--verify", action="store_true", help="also check every step against the interpreter")
-    r.add_argument(
-        "--progress",
-        action="store_true",
-        help="show steps, depth and steps/s on stderr; Ctrl-C stops with the partial result",
-    )
+    add_run_command(sub, network_source)
 
     i = sub.add_parser("info", help="neurons by role, nonzero weights, ticks per step")
     network_source(i)
@@ -172,7 +137,7 @@ def _build_parser() -> argparse.ArgumentParser:
     network_source(v)
     v.add_argument("--input", action="append", default=None, metavar="WORD", help="an input word (repeatable)")
     v.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of each --input")
-    v.add_argument("--all-up-to", type=_nonnegative, default=None, metavar="N", help="every input word of length <= N")
+    v.add_argument("--all-up-to", type=nonnegative, default=None, metavar="N", help="every input word of length <= N")
     v.add_argument("--max-steps", type=int, default=100_000, metavar="N", help="machine step limit per input")
 
     pv = sub.add_parser("prove", help="prove that the network simulates its machine for all stack contents")
@@ -194,20 +159,13 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _load_quietly(source: str) -> tuple[Machine, list[str]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SpecWarning)
-        machine = load_machine(source)
-    return machine, [str(w.message) for w in caught if issubclass(w.category, SpecWarning)]
-
-
 def _interpret(args: argparse.Namespace) -> int:
-    machine, notes = _load_quietly(args.machine)
+    machine, notes = load_quietly(args.machine)
     if args.engine == "numba":
         if args.trace:
-            raise _UsageError("--trace needs --engine python; the numba kernel keeps no trace")
+            raise UsageError("--trace needs --engine python; the numba kernel keeps no trace")
         if not isinstance(machine, TuringMachine):
-            raise _UsageError(f"--engine numba runs Turing machines only; {machine.name!r} is a stack machine")
+            raise UsageError(f"--engine numba runs Turing machines only; {machine.name!r} is a stack machine")
         from .machines.fast_interpreter import run_tm_fast
 
         result: RunResult = run_tm_fast(machine, args.input, head=args.head, max_steps=args.max_steps)
@@ -235,7 +193,7 @@ def _check(args: argparse.Namespace) -> int:
     for source in args.files:
         entry: dict[str, Any] = {"source": source, "problems": [], "warnings": [], "examples": 0}
         try:
-            machine, entry["warnings"] = _load_quietly(source)
+            machine, entry["warnings"] = load_quietly(source)
         except TuringRNNError as e:
             entry["problems"] = list(getattr(e, "problems", None) or [str(e)])
         else:
@@ -259,7 +217,7 @@ def _check(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for name, path in list_constructions().items():
-        machine, _ = _load_quietly(str(path))
+        machine, _ = load_quietly(str(path))
         summary = machine.description.strip().splitlines()[0] if machine.description.strip() else ""
         rows.append({"name": name, "kind": machine.kind, "states": len(machine.states), "summary": summary})
     if args.json:
@@ -271,16 +229,8 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _network(args: argparse.Namespace) -> Network:
-    """The network named on the command line: a saved ``.npz``, or a machine compiled now."""
-    if args.machine.endswith(".npz"):
-        return Network.load(args.machine)
-    machine, _ = _load_quietly(args.machine)
-    return compile_machine(machine, construction=args.construction, input_mode=args.input_mode)
-
-
 def _compile(args: argparse.Namespace) -> int:
-    net = _network(args)
+    net = network_of(args)
     net.save(args.output)
     if args.graphml:
         net.to_graphml(args.graphml)
@@ -297,72 +247,8 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _simulate(net: Network, args: argparse.Namespace) -> tuple[RunResult, int, int | None, str | None]:
-    """Run the chosen engine: the machine-level result, the ticks, the step that left the code and why (if any)."""
-    # Only the last readouts are kept, so memory stays flat however long the run (--verify runs its own lockstep).
-    options: dict[str, Any] = {"max_steps": args.max_steps, "record": "final"}
-    if args.engine == "exact":
-        options |= {"progress": args.progress}
-    elif args.engine == "mp":
-        options |= {"prec": MP_PREC if args.prec is None else args.prec}
-    trace = run_engine(net, args.input, head=args.head, engine=args.engine, **options)
-    diverged = trace.diverged_at
-    if diverged is None:
-        return trace.decode(), trace.ticks, None, None
-    last = max(diverged - 1, 0)
-    if diverged == 0:  # not even the input fits: show the initial configuration, known exactly
-        configuration = next(iter_steps(net.machine, args.input, head=args.head))
-    else:
-        configuration = trace.configuration(last)
-    result = replace(finish(net.machine, last, configuration, None), status=Status.FLAGGED, reason="left the code")
-    divergence = trace.info.get("divergence", trace.divergence)  # the float core's names its step
-    return result, last * net.ticks_per_step, diverged, divergence
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .check.verify import verify
-
-    net = _network(args)
-    if args.engine != "exact" and args.progress:
-        raise _UsageError("--progress needs --engine exact")
-    if args.engine != "mp" and args.prec is not None:
-        raise _UsageError(f"--prec sets the mp engine's precision; it does nothing with --engine {args.engine}")
-    result, ticks, diverged_at, divergence = _simulate(net, args)
-    verified = False
-    if args.verify:
-        report = verify(net.machine, [(args.input, args.head)], net=net, max_steps=args.max_steps)
-        verified = report.ok
-    if args.json:
-        out: dict[str, Any] = {"machine": net.machine.name, "kind": net.machine.kind, "engine": args.engine}
-        out |= result.to_dict()
-        out |= {"ticks": ticks, "neurons": net.size, "construction": net.construction, "verified": verified}
-        if args.engine != "exact":
-            out |= {"diverged_at": diverged_at, "divergence": divergence}
-        print(json.dumps(out))
-    else:
-        if diverged_at is not None:
-            print(
-                f"engine {args.engine} left the code at step {diverged_at} ({divergence}); the last exact step is shown"
-            )
-        print(
-            f"{result.status.value} after {result.steps} steps, {ticks} ticks "
-            f"({net.size} neurons, {net.construction}, engine {args.engine})"
-            + (", verified against the interpreter" if verified else "")
-        )
-        print(str(result.configuration))
-    if args.verify and not verified:
-        print(
-            "turingrnn: the network disagreed with the interpreter (run 'turingrnn verify' for details)",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
-    if diverged_at is not None:
-        return EXIT_DIVERGED
-    return EXIT_OUT_OF_STEPS if result.status is Status.OUT_OF_STEPS else EXIT_OK
-
-
 def _info(args: argparse.Namespace) -> int:
-    info = _network(args).info()
+    info = network_of(args).info()
     if args.json:
         print(json.dumps(info))
     else:
@@ -372,7 +258,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    net = _network(args)
+    net = network_of(args)
     labels = _neuron_labels(args.neurons, net.labels)
     trace = run_engine(net, args.input, head=args.head, engine="exact", max_steps=args.max_steps, record="ticks")
     columns = {label: [str(v) for v in trace[label]] for label in labels}
@@ -396,7 +282,7 @@ def _neuron_labels(values: Sequence[str], known: Sequence[str]) -> list[str]:
     such a comma (``count=empty``) is never a label.
 
     Raises:
-        _UsageError: A label is not a neuron of the network, or no label is named.
+        UsageError: A label is not a neuron of the network, or no label is named.
     """
     from .compile.labels import LIST_SEPARATOR, parse
 
@@ -411,7 +297,7 @@ def _neuron_labels(values: Sequence[str], known: Sequence[str]) -> list[str]:
             items = value.split(",")
         out += [x for x in (item.strip() for item in items) if x and x not in out]
     if not out:
-        raise _UsageError("--neurons names no neuron label")
+        raise UsageError("--neurons names no neuron label")
     for label in out:
         if label not in names:
             try:
@@ -419,7 +305,7 @@ def _neuron_labels(values: Sequence[str], known: Sequence[str]) -> list[str]:
             except TuringRNNError:
                 role = None
             close = [x for x in known if x.partition(":")[0] == role][:8] or list(known[:8])
-            raise _UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
+            raise UsageError(f"no neuron {label!r}; neurons include: {', '.join(close)}")
     return out
 
 
@@ -430,7 +316,7 @@ def _verify(args: argparse.Namespace) -> int:
         net = Network.load(args.machine)
         machine = net.machine
     else:
-        machine, _ = _load_quietly(args.machine)
+        machine, _ = load_quietly(args.machine)
         net = compile_machine(machine, construction=args.construction, input_mode=args.input_mode)
     inputs: list[tuple[str, int]] = [(word, args.head) for word in args.input or []]
     if args.all_up_to is not None:
@@ -445,14 +331,10 @@ def _verify(args: argparse.Namespace) -> int:
 def _prove(args: argparse.Namespace) -> int:
     from .check.prove import DEFAULT_MAX_CASES, prove
 
-    net = _network(args)
+    net = network_of(args)
     cert = prove(net.machine, net, max_cases=DEFAULT_MAX_CASES if args.max_cases is None else args.max_cases)
     print(json.dumps(cert.to_dict()) if args.json else cert.report())
     return EXIT_OK if cert.ok else EXIT_PROBLEMS
-
-
-class _UsageError(TuringRNNError):
-    """A combination of options that cannot work."""
 
 
 _COMMANDS = {
@@ -460,7 +342,7 @@ _COMMANDS = {
     "check": _check,
     "list": _list,
     "compile": _compile,
-    "run": _run,
+    "run": run_command,
     "info": _info,
     "trace": _trace,
     "verify": _verify,

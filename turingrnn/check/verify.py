@@ -109,15 +109,12 @@ def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, M
     one dispatch; each chunk starts from the exact values the previous one ended with (no re-encoding),
     and the interpreter's configurations come one at a time from :func:`~turingrnn.machines.interpreter.steps`.
     """
-    from ..engines.dispatch import lookup
-    from ..engines.inputs import Start, no_inputs, prepare
+    from ..engines.dispatch import run_chunks
 
     expected = run(net.machine, word, head=head, max_steps=max_steps)  # the verdict; no trace is kept
     wanted = steps(net.machine, word, head=head)
-    runner = lookup("exact").runner
-    start, offset = prepare(net, word, head), 0
-    while True:
-        trace = runner(net, start, max_steps=min(CHUNK_STEPS, max_steps - offset))
+    offset = 0
+    for offset, trace in run_chunks(net, word, head=head, chunk_steps=CHUNK_STEPS, max_steps=max_steps):
         for k in range(0 if offset == 0 else 1, trace.steps + 1):  # a resumed chunk's step 0 was checked
             step, want = offset + k, next(wanted, _MISSING)
             try:
@@ -126,11 +123,7 @@ def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, M
                 return step, Mismatch(word, head, step, str(want), f"no configuration ({e})")
             if want != have:
                 return step, Mismatch(word, head, step, "nothing" if want is _MISSING else str(want), str(have))
-        offset += trace.steps
-        if trace.stop is not None or offset >= max_steps or trace.steps == 0:
-            break
-        last = trace.values(trace.readout_tick(trace.steps))
-        start = Start(word, head, tuple(last(label) for label in net.labels), no_inputs(net), 0, -1)
+    offset += trace.steps
     final = replace(trace.decode(), steps=offset)
     for field in ("status", "steps", "accepted", "reason"):
         if getattr(final, field) != getattr(expected, field):

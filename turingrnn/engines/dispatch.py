@@ -26,7 +26,7 @@ turingrnn.errors.InputError: unknown engine 'fraction'; engines are: exact, floa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,12 +98,50 @@ def run_many(
     net: Network, words: Sequence[str], *, head: int = 0, engine: str = "exact", **options: Any
 ) -> list[Trace]:
     """Run ``net`` on every word of ``words`` (one trace each), in one batch where the engine has a batch runner."""
-    found = lookup(engine)
+    lookup(engine)  # an unknown engine is refused before the words are read
     distinct = {word: prepare(net, word, head) for word in dict.fromkeys(words)}
-    starts = [distinct[word] for word in words]
+    return run_starts(net, [distinct[word] for word in words], engine=engine, **options)
+
+
+def run_starts(net: Network, starts: Sequence[Start], *, engine: str = "exact", **options: Any) -> list[Trace]:
+    """Run ``net`` from every prepared start (one trace each), in one batch where the engine has a batch runner."""
+    found = lookup(engine)
     if found.batch is not None:
         return found.batch(net, starts, **options) if starts else []
     return [found.runner(net, start, **options) for start in starts]
+
+
+def run_chunks(
+    net: Network,
+    word: str = "",
+    *,
+    head: int = 0,
+    chunk_steps: int,
+    max_steps: int,
+    **options: Any,
+) -> Iterator[tuple[int, Trace]]:
+    """Run ``net`` on the exact engine ``chunk_steps`` machine steps at a time: ``(steps before, chunk's trace)``.
+
+    Each chunk starts from the exact values the previous one ended with (no re-encoding), so a run of
+    any length holds one chunk of readouts at a time. A chunk's step 0 is the previous chunk's last step.
+    The chunks end where the run ends: at a stop, at ``max_steps`` in all, or at an interrupt (Ctrl-C),
+    whose chunk has ``info["interrupted"]``. ``options`` go to the exact runner (``record``, ``progress``, ...).
+    Only the exact engine resumes exactly, so it is the only one here.
+    """
+    from .inputs import no_inputs
+
+    if not isinstance(chunk_steps, int) or chunk_steps < 1:
+        raise InputError(f"chunk_steps must be an integer >= 1; got {chunk_steps!r}")
+    runner = lookup("exact").runner
+    start, offset = prepare(net, word, head), 0
+    while True:
+        trace = runner(net, start, max_steps=min(chunk_steps, max_steps - offset), **options)
+        yield offset, trace
+        offset += trace.steps
+        if trace.stop is not None or offset >= max_steps or trace.steps == 0 or trace.info.get("interrupted"):
+            return
+        last = trace.values(trace.readout_tick(trace.steps))
+        start = Start(word, head, tuple(last(label) for label in net.labels), no_inputs(net), 0, -1)
 
 
 # ---------------------------------------------------------------- the engines of this package
