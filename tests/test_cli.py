@@ -379,4 +379,6 @@ def test_verify_falls_back_to_the_examples_with_their_heads(capsys, monkeypatch)
     monkeypatch.setattr(checking, "verify", recording)
     run_cli(capsys, "verify", "rogozhin_4_6")
     examples = tr.load_machine("rogozhin_4_6").examples
-    assert seen == [(e.input, e.head) for e in examples] and any(head for _, head in seen)
+    assert [(word, head) for word, head, _ in seen] == [(e.input, e.head) for e in examples]
+    assert any(head for _, head, _ in seen)
+    assert [limit for _, _, limit in seen] == [max(e.steps, 100_000) for e in examples]  # 124,768 for the second

@@ -231,6 +231,7 @@ def test_the_report_views() -> None:
         "ok": False,
         "inputs": 2,
         "steps": 9,
+        "limited": 0,
         "mismatches": ["input 'ab', step 3: interpreter q: x, network q: y"],
     }
     assert report.summary().splitlines() == [
@@ -239,6 +240,28 @@ def test_the_report_views() -> None:
     ]
     assert str(Mismatch("ab", 2, 0, "a", "b")) == "input 'ab' head 2, step 0: interpreter a, network b"
     assert "agree: 4 steps over 1 inputs" in VerifyReport("m", "ss95", "streamed", 1, 4, ()).summary()
+    assert "(1 stopped at their step limit before halting)" in VerifyReport("m", "c", "p", 1, 4, (), 1).summary()
+
+
+def test_an_input_may_carry_its_own_step_limit_and_the_report_counts_the_limited_ones() -> None:
+    bb3 = tr.load_machine("bb3")  # halts after 21 steps
+    report = verify(bb3, [("", 0, 5), ("", 0, 30), ""], max_steps=10)
+    assert (report.ok, report.inputs, report.steps, report.limited) == (True, 3, 5 + 21 + 10, 2)
+
+
+def test_cli_verify_runs_each_worked_example_to_its_own_step_count(capsys, monkeypatch) -> None:
+    import json
+
+    import turingrnn.cli as cli
+    from turingrnn.cli import main
+
+    monkeypatch.setattr(cli, "VERIFY_MAX_STEPS", 50)  # below bb4's 107 steps: its examples must raise it
+    path = str(tr.machines.parsing.list_constructions()["bb4"])
+    assert main(["verify", path, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["steps"], report["limited"]) == (107 + 50 + 19, 1)  # the second example stops at its limit, 50
+    assert main(["verify", path, "--json", "--max-steps", "40"]) == 0
+    assert json.loads(capsys.readouterr().out)["limited"] == 2
 
 
 def test_all_inputs_up_to_lists_every_word_shortest_first() -> None:

@@ -63,7 +63,7 @@ from .engines.dispatch import ENGINES, engine_names  # noqa: F401  (ENGINES: the
 from .engines.dispatch import run as run_engine
 from .errors import TuringRNNError
 from .machines.interpreter import DEFAULT_MAX_STEPS, RunResult, Status, check_examples, run
-from .machines.model import TuringMachine
+from .machines.model import Example, TuringMachine
 from .machines.parsing import list_constructions
 
 _LEARNING: dict[str, Any] = {}
@@ -138,7 +138,13 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--input", action="append", default=None, metavar="WORD", help="an input word (repeatable)")
     v.add_argument("--head", type=int, default=0, metavar="K", help="Turing machines: head on index K of each --input")
     v.add_argument("--all-up-to", type=nonnegative, default=None, metavar="N", help="every input word of length <= N")
-    v.add_argument("--max-steps", type=int, default=100_000, metavar="N", help="machine step limit per input")
+    v.add_argument(
+        "--max-steps",
+        type=nonnegative,
+        default=None,
+        metavar="N",
+        help="machine step limit per input (default 100,000; a worked example's own limit or step count)",
+    )
 
     pv = sub.add_parser("prove", help="prove that the network simulates its machine for all stack contents")
     network_source(pv)
@@ -318,14 +324,27 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         machine, _ = load_quietly(args.machine)
         net = compile_machine(machine, construction=args.construction, input_mode=args.input_mode)
-    inputs: list[tuple[str, int]] = [(word, args.head) for word in args.input or []]
+    limit = VERIFY_MAX_STEPS if args.max_steps is None else args.max_steps
+    inputs: list[tuple[str, int, int]] = [(word, args.head, limit) for word in args.input or []]
     if args.all_up_to is not None:
-        inputs += [(word, 0) for word in all_inputs_up_to(machine, args.all_up_to)]
-    if not inputs:
-        inputs = [(example.input, example.head or 0) for example in machine.examples] or [("", 0)]
-    report = verify(machine, inputs, net=net, max_steps=args.max_steps)
+        inputs += [(word, 0, limit) for word in all_inputs_up_to(machine, args.all_up_to)]
+    if not inputs:  # the file's examples, each to its own step limit (or its step count) unless --max-steps is given
+        inputs = [(e.input, e.head or 0, _example_limit(e, args.max_steps)) for e in machine.examples]
+        inputs = inputs or [("", 0, limit)]
+    report = verify(machine, inputs, net=net, max_steps=limit)
     print(json.dumps(report.to_dict()) if args.json else report.summary())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+VERIFY_MAX_STEPS = 100_000
+"""``turingrnn verify``'s step limit per input word, unless ``--max-steps`` is given."""
+
+
+def _example_limit(example: Example, max_steps: int | None) -> int:
+    """A worked example's step limit: ``--max-steps``, else its own limit, else its step count (or the default)."""
+    if max_steps is not None:
+        return max_steps
+    return example.max_steps or max(example.steps or 0, VERIFY_MAX_STEPS)
 
 
 def _prove(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 from ..compile.compiler import compile_machine
 from ..compile.network import Network
 from ..errors import DecodeError, InputError
-from ..machines.interpreter import run, steps
+from ..machines.interpreter import Status, run, steps
 from ..machines.model import StackMachine, TuringMachine
 
 
@@ -51,6 +51,8 @@ class VerifyReport:
     inputs: int
     steps: int
     mismatches: tuple[Mismatch, ...]
+    limited: int = 0
+    """Inputs whose run reached its step limit before the machine halted (checked up to the limit)."""
 
     @property
     def ok(self) -> bool:
@@ -66,6 +68,7 @@ class VerifyReport:
             "ok": self.ok,
             "inputs": self.inputs,
             "steps": self.steps,
+            "limited": self.limited,
             "mismatches": [str(m) for m in self.mismatches],
         }
 
@@ -75,6 +78,7 @@ class VerifyReport:
         lines = [
             f"{self.machine} [{self.construction}, {self.input_mode}]: network and interpreter {verdict}: "
             f"{self.steps} steps over {self.inputs} inputs checked"
+            + (f" ({self.limited} stopped at their step limit before halting)" if self.limited else "")
         ]
         lines += [f"  {m}" for m in self.mismatches]
         return "\n".join(lines)
@@ -102,8 +106,11 @@ so that it holds one chunk of readouts and one interpreter configuration, whatev
 _MISSING = object()
 
 
-def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, Mismatch | None]:
-    """Step the interpreter and the exact network side by side; the first differing step, or ``None``.
+def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, Mismatch | None, bool]:
+    """Step the interpreter and the exact network side by side; the steps, the first mismatch, the step limit.
+
+    Returns the steps checked, the first differing step (or ``None``), and whether the run reached
+    ``max_steps`` before the machine halted.
 
     The network runs in chunks of :data:`CHUNK_STEPS` machine steps through the exact engine of the
     one dispatch; each chunk starts from the exact values the previous one ended with (no re-encoding),
@@ -120,39 +127,53 @@ def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, M
             try:
                 have = trace.configuration(k)
             except DecodeError as e:  # the network's values left the code: no configuration to compare
-                return step, Mismatch(word, head, step, str(want), f"no configuration ({e})")
+                return step, Mismatch(word, head, step, str(want), f"no configuration ({e})"), False
             if want != have:
-                return step, Mismatch(word, head, step, "nothing" if want is _MISSING else str(want), str(have))
+                return step, Mismatch(word, head, step, "nothing" if want is _MISSING else str(want), str(have)), False
     offset += trace.steps
     final = replace(trace.decode(), steps=offset)
     for field in ("status", "steps", "accepted", "reason"):
         if getattr(final, field) != getattr(expected, field):
             detail = f"{field} {getattr(expected, field)!r}", f"{field} {getattr(final, field)!r}"
-            return expected.steps, Mismatch(word, head, expected.steps, *detail)
-    return expected.steps, None
+            return expected.steps, Mismatch(word, head, expected.steps, *detail), False
+    return expected.steps, None, expected.status is Status.OUT_OF_STEPS
 
 
 def verify(
     machine: TuringMachine | StackMachine,
-    inputs: Iterable[str | tuple[str, int]],
+    inputs: Iterable[str | tuple[str, int] | tuple[str, int, int]],
     *,
     construction: str = "compact",
     input_mode: str = "preloaded",
     max_steps: int = 100_000,
     net: Network | None = None,
 ) -> VerifyReport:
-    """Run interpreter and network in lockstep on every input (a word, or a ``(word, head)`` pair)."""
+    """Run interpreter and network in lockstep on every input.
+
+    An input is a word, a ``(word, head)`` pair, or a ``(word, head, step limit)`` triple whose limit
+    replaces ``max_steps`` for it. The report counts the inputs that reached their limit before halting.
+    """
     if net is None:
         net = compile_machine(machine, construction=construction, input_mode=input_mode)
     elif net.machine != machine:
         raise InputError(f"the network was compiled from machine {net.machine.name!r}, not {machine.name!r}")
-    count = steps = 0
+    count = steps = limited = 0
     mismatches = []
     for item in inputs:
-        word, head = (item, 0) if isinstance(item, str) else item
-        taken, mismatch = _compare(net, word, head, max_steps)
+        word, head, limit = _item(item, max_steps)
+        taken, mismatch, stopped = _compare(net, word, head, limit)
         count += 1
         steps += taken
+        limited += stopped
         if mismatch is not None:
             mismatches.append(mismatch)
-    return VerifyReport(machine.name, net.construction, net.input_mode, count, steps, tuple(mismatches))
+    return VerifyReport(machine.name, net.construction, net.input_mode, count, steps, tuple(mismatches), limited)
+
+
+def _item(item: str | tuple[str, int] | tuple[str, int, int], max_steps: int) -> tuple[str, int, int]:
+    """An input of :func:`verify` as ``(word, head, step limit)``."""
+    if isinstance(item, str):
+        return item, 0, max_steps
+    if len(item) == 3:
+        return item  # type: ignore[return-value]
+    return item[0], item[1], max_steps
