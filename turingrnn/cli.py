@@ -56,6 +56,7 @@ from .cli_common import (  # noqa: F401  (the exit codes are this module's API)
     nonnegative,
 )
 from .cli_learning import add_commands
+from .cli_plot import add_plot_command, plot_command
 from .cli_run import add_run_command, run_command
 from .compile.compiler import CONSTRUCTIONS, compile_machine
 from .compile.network import Network
@@ -115,6 +116,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--dot", metavar="PATH", help="also write the network graph as Graphviz DOT")
 
     add_run_command(sub, network_source)
+    add_plot_command(sub, network_source)
 
     i = sub.add_parser("info", help="neurons by role, nonzero weights, ticks per step")
     network_source(i)
@@ -362,6 +364,7 @@ _COMMANDS = {
     "list": _list,
     "compile": _compile,
     "run": run_command,
+    "plot": plot_command,
     "info": _info,
     "trace": _trace,
     "verify": _verify,
