@@ -217,12 +217,23 @@ def _start(plan: _Plan, start: Start) -> tuple[np.ndarray, np.ndarray, list[int]
     v = np.zeros(n, plan.dtype)
     e = np.zeros(n, np.float64)
     for i, x in enumerate(start.values):
-        v[i] = float(x)
-        e[i] = _up(abs(Fraction(float(v[i])) - x))
+        if not x:  # most of x(0) is zero: nothing to round
+            continue
+        v[i] = float(x)  # int / int: correctly rounded to float64 (then to the dtype)
+        rounded = float(v[i])
+        if rounded.as_integer_ratio() != (x.numerator, x.denominator):  # both in lowest terms: equal iff exact
+            e[i] = _up(abs(Fraction(rounded) - x))
     seq = [next((k for k, x in enumerate(start.inputs(t)) if x), -1) for t in range(first)]
     read = start.last_input + 1
-    lengths = [_depth(sum((c * start.values[j] for j, c in s.terms), s.const), s.base) + read for s in plan.stacks]
+    lengths = [_depth(_code(s, start.values), s.base) + read for s in plan.stacks]
     return v, e, seq, first, lengths
+
+
+def _code(stack: Any, values: Sequence[Fraction]) -> Fraction:
+    """A stack's code ``sum(c * x_j) + const`` at the start values (a single unit term, the usual case, directly)."""
+    if len(stack.terms) == 1 and not stack.const and stack.terms[0][1] == 1:
+        return values[stack.terms[0][0]]
+    return sum((c * values[j] for j, c in stack.terms), stack.const)
 
 
 def run_float(
