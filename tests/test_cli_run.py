@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -241,7 +242,12 @@ BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_---0LA"
 def test_ctrl_c_from_the_command_line_prints_the_partial_result(extra: list[str]) -> None:
     argv = [sys.executable, "-m", "turingrnn", "run", BB5, "--max-steps", "50000000", "--progress", "--json", *extra]
     env = os.environ | {"OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # a shell's background job (CI runs the suite as one) ignores SIGINT, and the child would inherit that:
+    # the child gets the default disposition back, as a program in a terminal has it
+    restore = functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=restore
+    )
     deadline = time.monotonic() + 120
     assert proc.stderr is not None
     while time.monotonic() < deadline:  # wait for the progress line: the run is under way

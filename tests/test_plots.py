@@ -84,3 +84,13 @@ def test_an_unwritable_path_is_one_line(capsys, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     code, _, err = run_cli(capsys, "plot", "orbit", "anbn", "-o", str(tmp_path / "missing" / "x.png"))
     assert code == EXIT_ERROR and "missing" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_large_network_shows_every_kth_label(capsys, tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("matplotlib")
+    import turingrnn.plots as plots
+
+    monkeypatch.setattr(plots, "MAX_LABELS", 5)  # anbn's 17 neurons: every 4th label
+    path = tmp_path / "act.png"
+    assert run_cli(capsys, "plot", "activations", "anbn", "--input", "ab", "-o", str(path))[0] == EXIT_OK
+    assert path.read_bytes().startswith(PNG)

@@ -36,11 +36,13 @@ from .errors import (  # noqa: E402
     NetworkFileError,
     NotRecordedError,
     ParseError,
+    PlotError,
     PrecisionError,
     SpecError,
     SpecWarning,
     TuringRNNError,
     UnknownMachineError,
+    UsageError,
 )
 from .machines.interpreter import RunResult, StackConfiguration, Status, TMConfiguration, run, steps  # noqa: E402
 from .machines.model import (  # noqa: E402
@@ -76,6 +78,8 @@ __all__ = [
     "DecodeError",
     "NetworkFileError",
     "NotRecordedError",
+    "PlotError",
+    "UsageError",
     "ANY",
     "EMPTY",
     "NOOP",

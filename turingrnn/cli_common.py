@@ -7,7 +7,7 @@ import warnings
 
 from .compile.compiler import compile_machine
 from .compile.network import Network
-from .errors import SpecWarning, TuringRNNError
+from .errors import SpecWarning, UsageError  # noqa: F401  (UsageError: raised by the CLI modules)
 from .machines.model import Machine
 from .machines.parsing import load_machine
 
@@ -18,10 +18,6 @@ EXIT_OUT_OF_STEPS = 3
 EXIT_DIVERGED = 4
 MP_PREC = 113
 """The mp engine's significand bits when ``--prec`` is not given."""
-
-
-class UsageError(TuringRNNError):
-    """A combination of options that cannot work."""
 
 
 def nonnegative(text: str) -> int:

@@ -140,3 +140,11 @@ class ProofError(TuringRNNError, ValueError):
 
 class NotRecordedError(TuringRNNError, LookupError):
     """A trace was asked for values or configurations its ``record`` mode did not keep."""
+
+
+class UsageError(TuringRNNError, ValueError):
+    """A combination of command-line options that cannot work (``turingrnn run --trace --engine float64``)."""
+
+
+class PlotError(TuringRNNError, RuntimeError):
+    """A picture cannot be drawn: matplotlib (the ``plot`` extra) is missing, or there is nothing to draw."""

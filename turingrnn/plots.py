@@ -24,16 +24,15 @@ from .compile.encoding import base_of, decode_word, digit_of
 from .compile.network import Network
 from .engines.dispatch import run as run_engine
 from .engines.trace import Trace
-from .errors import TuringRNNError
+from .errors import PlotError
 
 FLOAT_BITS = {"float32": 24, "float64": 53}
 """Significand bits of the float core's dtypes (the limits drawn by :func:`depth`)."""
 
 KINDS = ("orbit", "activations", "graph", "depth")
 
-
-class PlotError(TuringRNNError):
-    """A picture cannot be drawn (matplotlib missing, or nothing to draw)."""
+MAX_LABELS = 150
+"""The most neuron labels written beside an activations heatmap (a larger network shows every k-th)."""
 
 
 def pyplot() -> Any:
@@ -104,11 +103,11 @@ def activations(net: Network, path: str | Path, word: str = "", *, head: int = 0
     trace = _run(net, word, head, max_steps, "ticks")
     labels = list(net.labels)
     rows = [[float(v) for v in trace[label]] for label in labels]
-    height = max(3.0, 0.16 * len(labels))
-    fig, ax = plt.subplots(figsize=(min(4 + 0.08 * trace.ticks, 16), height))
+    shown = max(1, math.ceil(len(labels) / MAX_LABELS))  # every label up to MAX_LABELS, then every k-th
+    fig, ax = plt.subplots(figsize=(min(4 + 0.08 * trace.ticks, 16), min(max(3.0, 0.16 * len(labels)), 24.0)))
     image = ax.imshow(rows, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0.0, vmax=1.0)
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontsize=max(3, min(8, 600 // max(len(labels), 1))))
+    ax.set_yticks(range(0, len(labels), shown))
+    ax.set_yticklabels(labels[::shown], fontsize=max(3, min(8, 600 // min(len(labels), MAX_LABELS))))
     ax.set_xlabel("tick")
     fig.colorbar(image, ax=ax, label="value", fraction=0.03)
     ax.set_title(f"{net.machine.name} on {word!r}: {len(labels)} neurons, {trace.ticks} ticks ({net.construction})")
