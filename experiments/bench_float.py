@@ -24,9 +24,21 @@ Reported per row: machine steps and ticks per second, the steps taken, and how
 many words were flagged. Every float run is checked: unflagged runs against the
 exact engine's result, flagged ones at their last certified step.
 
+With ``--cli`` (or ``--cli-only``, which skips the rest) it also measures what a user of the
+command line gets, side by side with the API in the same run:
+
+* single stream: ``turingrnn run 0RB---_0LA--- --engine float64 --max-steps N --kernel K --json``
+  in a fresh interpreter (wall clock, end to end: imports, compile, Numba's cache load), against
+  ``run_float(net, "", max_steps=N, record="final", kernel=K)`` in a warm process, for each
+  ``--cli-steps`` N and both kernels; the same command with ``--max-steps 0`` gives the fixed
+  start-up cost;
+* batches of distinct task words: 4,096 distinct words of length 12-20 of Dyck-1, parity and
+  binary addition (the task generators' words), through ``run_float(net, words)`` and through
+  ``turingrnn run MACHINE --inputs FILE --engine float64 --json``, beside 4,096 copies of one word.
+
 Usage (``PYTHONPATH=.`` runs the checkout's package rather than an installed copy)::
 
-    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python experiments/bench_float.py [--out PATH] [--seed N]
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python experiments/bench_float.py [--out PATH] [--seed N] [--cli]
 """
 
 from __future__ import annotations
@@ -38,6 +50,8 @@ import os
 import platform
 import random
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -154,6 +168,132 @@ def warm_up(net: tr.Network) -> float:
     return time.perf_counter() - start
 
 
+PING_PONG = "0RB---_0LA---"
+"""Two states that swap forever on a blank tape: the float core's steady single-stream case."""
+
+
+def cli_seconds(argv: list[str], rounds: int) -> tuple[dict[str, Any], float]:
+    """The last JSON line of ``turingrnn ARGV`` in a fresh interpreter, and its fastest wall clock."""
+
+    def call() -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-m", "turingrnn", *argv], capture_output=True, text=True)
+        if done.returncode not in (0, 3, 4):  # 3: the step limit (a ping-pong run), 4: flagged words in a batch
+            raise RuntimeError(f"turingrnn {' '.join(argv)} exited {done.returncode}: {done.stderr.strip()}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    return best_of(rounds, call)
+
+
+def cli_single_stream(steps_list: list[int], rounds: int) -> list[dict[str, Any]]:
+    """``turingrnn run`` in float64 beside ``run_float`` on the ping-pong machine, per step count and kernel."""
+    net = compile_machine(tr.parse_bbchallenge(PING_PONG))
+    rows = []
+    for kernel in KERNELS:
+        base = ["run", PING_PONG, "--engine", "float64", "--kernel", kernel, "--json"]
+        cli_seconds([*base, "--max-steps", str(max(steps_list))], 1)  # compile or load the kernel once
+        _, startup = cli_seconds([*base, "--max-steps", "0"], rounds)
+        for steps in steps_list:
+            api, api_s = best_of(
+                rounds, lambda m=steps, k=kernel: run_float(net, "", max_steps=m, record="final", kernel=k)
+            )
+            cli, cli_s = cli_seconds([*base, "--max-steps", str(steps)], rounds)
+            assert cli["steps"] == api.steps == steps and cli["diverged_at"] is None
+            rows.append(
+                {
+                    "workload": f"ping-pong {steps:,} steps",
+                    "kernel": kernel,
+                    "steps": steps,
+                    "api_seconds": api_s,
+                    "cli_seconds": cli_s,
+                    "cli_startup_seconds": startup,
+                    "api_steps_per_s": steps / api_s,
+                    "cli_steps_per_s": steps / cli_s,
+                    "cli_over_api": cli_s / api_s,
+                }
+            )
+    return rows
+
+
+def task_words(name: str, count: int, seed: int) -> tuple[tr.Network, list[str]]:
+    """The compiled network of a task (``dyck1``: the bundled machine) and ``count`` distinct words of length 12-20."""
+    import numpy as np
+
+    from turingrnn.learning.compiled_tasks import compile_task
+    from turingrnn.learning.tasks import get_task
+
+    if name == "dyck1":
+        rng, words = random.Random(seed), set()
+        while len(words) < count:
+            words.add(dyck_word(rng, 2 * rng.randint(6, 10)))
+        return compile_machine(tr.load_machine("dyck1")), sorted(words)
+    task, generator = get_task(name), np.random.default_rng(seed)
+    found: dict[str, None] = {}
+    while len(found) < count:
+        length = int(generator.integers(12, 21))
+        for example in task.sample(length, 256, generator):
+            found.setdefault(task.machine_word(example), None)
+    return compile_task(task), list(found)[:count]
+
+
+def distinct_words(rounds: int, seed: int, count: int = 4096) -> list[dict[str, Any]]:
+    """Distinct task words and one word repeated, through ``run_float`` and ``turingrnn run --inputs``, float64."""
+    rows = []
+    machines = {"dyck1": "dyck1", "parity": "parity", "binary_addition": "binary_addition"}
+    for name, machine in machines.items():
+        net, words = task_words(name, count, seed)
+        for case, batch in (("distinct", words), ("one word repeated", [words[0]] * count)):
+            run_float(net, batch[:64], max_steps=100_000, record="final")  # the kernels, loaded
+            traces, api_s = best_of(rounds, lambda b=batch, n=net: run_float(n, b, max_steps=100_000, record="final"))
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+                f.write("".join(json.dumps(w) + "\n" for w in batch))
+            argv = ["run", machine, "--inputs", f.name, "--engine", "float64", "--max-steps", "100000", "--json"]
+            summary, cli_s = cli_seconds(argv, rounds)
+            os.unlink(f.name)
+            steps = sum(t.steps for t in traces)
+            flagged = sum(t.diverged_at is not None for t in traces)
+            assert summary["words"] == count and summary["flagged"] == flagged, (summary, flagged)
+            assert flagged or summary["machine_steps"] == steps  # a flagged word counts its last exact step
+            rows.append(
+                {
+                    "workload": f"{name}, {case}",
+                    "words": count,
+                    "steps": steps,
+                    "flagged": flagged,
+                    "api_seconds": api_s,
+                    "api_steps_per_s": steps / api_s,
+                    "cli_seconds": cli_s,
+                    "cli_steps_per_s": steps / cli_s,
+                    "cli_batch_seconds": summary["seconds"],
+                    "cli_over_api": cli_s / api_s,
+                }
+            )
+    return rows
+
+
+def cli_markdown(single: list[dict[str, Any]], batches: list[dict[str, Any]]) -> str:
+    lines = [
+        "| workload | kernel | API s | CLI s | CLI start-up s | API steps/s | CLI steps/s | CLI / API |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r['workload']} | {r['kernel']} | {r['api_seconds']:.3f} | {r['cli_seconds']:.3f} | "
+        f"{r['cli_startup_seconds']:.3f} | {r['api_steps_per_s']:,.0f} | {r['cli_steps_per_s']:,.0f} | "
+        f"{r['cli_over_api']:.2f} |"
+        for r in single
+    ]
+    lines += [
+        "",
+        "| batch (float64, auto kernel) | words | steps | flagged | API s | API steps/s | CLI s | CLI steps/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r['workload']} | {r['words']:,} | {r['steps']:,} | {r['flagged']:,} | {r['api_seconds']:.3f} | "
+        f"{r['api_steps_per_s']:,.0f} | {r['cli_seconds']:.3f} | {r['cli_steps_per_s']:,.0f} |"
+        for r in batches
+    ]
+    return "\n".join(lines)
+
+
 def git_commit() -> str | None:
     """The checkout's commit (``None`` outside a git checkout)."""
     try:
@@ -186,7 +326,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--minsky-budget", type=int, default=4_000_000, help="steps of a Minsky batch, all words")
     parser.add_argument("--dyck-lengths", type=int, nargs="+", default=[10, 20, 40])
     parser.add_argument("--exact-batches", type=int, default=16, help="largest batch also run by the exact engine")
+    parser.add_argument("--cli", action="store_true", help="also measure the command line beside the API")
+    parser.add_argument("--cli-only", action="store_true", help="measure only the command line beside the API")
+    parser.add_argument("--cli-steps", type=int, nargs="+", default=[10_000_000, 50_000_000])
     args = parser.parse_args(argv)
+    if args.cli_only:
+        return _cli_main(args)
     rng = random.Random(args.seed)
     config = vars(args) | {"out": str(args.out), "batches": BATCHES}
     load_before = os.getloadavg()
@@ -215,6 +360,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results += bench(f"dyck1 n={n}", dyck, words, 0, 10 * n + 10, args.rounds, args.exact_batches)
     table = markdown(results)
     print(table)
+    cli = _cli_main(args, write=False) if args.cli else None
     out = {
         "question": "float core throughput, single and batched, beside the exact engine",
         "config": config,
@@ -233,9 +379,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "warm_up_seconds": warm,
         "results": results,
         "table": table,
+        "cli": cli,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+def _cli_main(args: argparse.Namespace, write: bool = True) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    single = cli_single_stream(args.cli_steps, args.rounds)
+    batches = distinct_words(args.rounds, args.seed)
+    table = cli_markdown(single, batches)
+    print(table)
+    out = {
+        "question": "the float core through the command line beside the API, single stream and distinct-word batches",
+        "config": {"rounds": args.rounds, "seed": args.seed, "cli_steps": args.cli_steps},
+        "git_commit": git_commit(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "single_stream": single,
+        "batches": batches,
+        "table": table,
+    }
+    if write:
+        path = args.out.with_name(args.out.stem + "_cli.json") if args.out == DEFAULT_OUT else args.out
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=2) + "\n")
     return out
 
 
