@@ -30,6 +30,17 @@ Code generation:
     constants. Small and big parts shared by several rows (after dividing out
     their gcd) are computed once per tick.
 
+Huge networks:
+    Python cannot compile the generated code of a network with about a
+    million weights (it runs out of memory). A network with more than
+    :data:`~turingrnn.engines.exact_engine.GENERATED_MAX_WEIGHTS` (200,000)
+    recurrent weights therefore runs the generic kernel (``kernel="auto"``):
+    the same fixed-point integers from sparse rows, the small parts of all rows
+    in one numpy product (int64 when the coefficients are bounded, else Python
+    ints), the rows that read analog neurons in Python ints. It gives the same
+    values as the generated code at every tick, and the same growths and
+    errors. ``kernel="generic"`` or ``"generated"`` forces either one.
+
 Phases:
     A neuron of phase ``p`` whose inputs all have phase ``p - 1 (mod T)``, with
     no input lines and bias ``<= 0``, is zero outside the ticks of phase ``p``
@@ -106,13 +117,13 @@ def run_exact(net: Network, word: str = "", *, head: int = 0, **options: Any) ->
         net: A compiled network (``input_mode`` ``"preloaded"`` or ``"streamed"``).
         word: The input word, checked against the machine's alphabet.
         head: The Turing machine head's start index in ``word`` (preloaded networks only).
-        **options: ``max_steps``, ``record``, ``max_digits``, ``max_memory`` and ``progress``,
+        **options: ``max_steps``, ``record``, ``max_digits``, ``max_memory``, ``progress`` and ``kernel``,
             as for :func:`run_start`, which runs from :func:`~turingrnn.engines.inputs.prepare`'s start.
 
     Returns:
         The :class:`~turingrnn.engines.trace.Trace`; ``trace.decode()`` is the interpreter's result.
-        ``trace.info`` holds ``scale_digits``, ``growths``, ``phase_skipping``,
-        ``interrupted`` and ``seconds``.
+        ``trace.info`` holds ``kernel`` (``generated`` or ``generic``), ``scale_digits``, ``growths``,
+        ``phase_skipping``, ``interrupted`` and ``seconds``.
 
     Raises:
         InputError: The word or head does not fit the machine, or an argument is invalid.
@@ -132,6 +143,7 @@ def run_start(
     max_digits: int = DEFAULT_MAX_DIGITS,
     max_memory: int = DEFAULT_MAX_MEMORY,
     progress: bool | ProgressCallback | None = None,
+    kernel: str = "auto",
 ) -> Trace:
     """Run ``net`` from a prepared :class:`~turingrnn.engines.inputs.Start` (the exact engine's runner).
 
@@ -158,12 +170,16 @@ def run_start(
             bytes, before :class:`~turingrnn.errors.PrecisionError`.
         progress: ``True`` for a progress line on ``stderr``, or a callback taking
             :class:`~turingrnn.progress.Progress` snapshots.
+        kernel: ``"generated"`` (the network's own Python code), ``"generic"`` (sparse rows, no
+            generated code) or ``"auto"``: generated up to
+            :data:`~turingrnn.engines.exact_engine.GENERATED_MAX_WEIGHTS` recurrent weights.
+            Both give the same values at every tick.
 
     Returns and raises as :func:`run_exact`.
     """
     check_max_steps(max_steps)
     _check_record(record)
-    engine = _engine(net)
+    engine = _engine(net, kernel)
     first, inputs = start.first_readout, start.inputs
 
     def reason_at(values: tuple[int, ...], step: int) -> str | None:
@@ -203,6 +219,7 @@ def run_ticks(
     record: str = "ticks",
     max_digits: int = DEFAULT_MAX_DIGITS,
     max_memory: int = DEFAULT_MAX_MEMORY,
+    kernel: str = "auto",
 ) -> list[dict[str, Fraction]]:
     """Neuron values from ``start`` (tick 0) to tick ``ticks``, without any machine semantics.
 
@@ -210,12 +227,13 @@ def run_ticks(
     single-tick function; ``inputs[t]`` gives the input lines at tick ``t``.
     With ``record="steps"`` every ``ticks_per_step``-th tick is returned,
     computed by the generated step kernel (tick 0 counts as a readout tick;
-    ``ticks`` must be a multiple of ``ticks_per_step``, and there are no inputs).
+    ``ticks`` must be a multiple of ``ticks_per_step``, and there are no inputs). ``kernel`` is as for
+    :func:`run_start`.
     """
     _check_record(record)
     if record == "final":
         raise InputError("run_ticks records 'ticks' or 'steps'")
-    engine = _engine(net)
+    engine = _engine(net, kernel)
     T = net.ticks_per_step
     values = [Fraction((start or {}).get(label, 0)) for label in net.labels]
     for label in start or {}:

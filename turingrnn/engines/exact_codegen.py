@@ -76,9 +76,9 @@ def _rows(net: Network) -> list[_Row]:
                 index=i,
                 L=L,
                 binary=net.binary[i],
-                weights=tuple((j, int(w * L)) for j, w in ws),
-                lines=tuple((k, int(w * L)) for k, w in us),
-                bias=int(b * L),
+                weights=tuple((j, w.numerator * (L // w.denominator)) for j, w in ws),
+                lines=tuple((k, w.numerator * (L // w.denominator)) for k, w in us),
+                bias=b.numerator * (L // b.denominator),
             )
         )
     return out

@@ -1,11 +1,20 @@
 """The exact engine's per-network kernels: a step kernel and a tick function, generated once and cached.
 
-:class:`_Engine` holds the generated code of one network (from the row
-source of :mod:`.exact_codegen`): the tick function for single ticks, and
-step kernels that run whole machine steps with their ticks unrolled, with or
-without the neurons that are provably zero outside their phase
-(:func:`idle_neurons`). Engines are cached by network identity and
-fingerprint, so a network's code is generated once per process.
+:class:`_Engine` holds the kernels of one network. For a network of up to
+:data:`GENERATED_MAX_WEIGHTS` recurrent weights they are generated code (from
+the row source of :mod:`.exact_codegen`): the tick function for single ticks,
+and step kernels that run whole machine steps with their ticks unrolled, with
+or without the neurons that are provably zero outside their phase
+(:func:`idle_neurons`). A larger network's generated source would take
+gigabytes for Python to compile, so it gets the generic kernel
+(:class:`_GenericTick`): the same fixed-point integers, computed from sparse
+rows with numpy (the small part, over binary inputs and input lines, in int64
+when every row's coefficients are bounded, in Python ints otherwise; the big
+part, over analog inputs, in Python ints). It gives the same values and the
+same signals as the generated code, at every tick. ``kernel="generic"`` or
+``"generated"`` chooses one whatever the size. Engines are cached by network
+identity and fingerprint (and kernel), so a network's code is generated once
+per process.
 """
 
 from __future__ import annotations
@@ -13,11 +22,38 @@ from __future__ import annotations
 import math
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
 
 from ..compile.network import Network
-from .exact_codegen import _compile, _Generated, _linear, _phase_safe, _rows, _Source, _tuple
+from ..errors import InputError
+from .exact_codegen import (
+    _compile,
+    _Fractional,
+    _Generated,
+    _Grow,
+    _linear,
+    _phase_safe,
+    _Row,
+    _rows,
+    _Source,
+    _Stop,
+    _tuple,
+)
 from .trace import Action, code_actions
+
+GENERATED_MAX_WEIGHTS = 200_000
+"""Networks with more recurrent weights than this run the generic kernel (``kernel="auto"``).
+
+The generated code of the 6-stack ``ss95`` network (70,081 weights) takes about 1 s and 250 MB to
+build; that of the 8-stack one (1,084,881 weights) runs out of memory while Python compiles it.
+"""
+
+KERNELS = ("auto", "generic", "generated")
+"""The exact engine's kernels: ``auto`` (generated up to :data:`GENERATED_MAX_WEIGHTS` weights), or either one."""
 
 
 def _factor(n: int) -> dict[int, int]:
@@ -36,7 +72,8 @@ def _factor(n: int) -> dict[int, int]:
 class _Engine:
     """The generated code of one network, and what a run needs to know about it."""
 
-    def __init__(self, net: Network) -> None:
+    def __init__(self, net: Network, generated: bool = True) -> None:
+        self.generated = generated
         self.size = net.size
         self.labels = net.labels
         self.binary = net.binary
@@ -47,8 +84,23 @@ class _Engine:
         self.primes = _factor(math.lcm(1, *self.L))  # the primes of D, with their exponents in D
         self.safe = _phase_safe(net, self.rows)
         self.code, self.cont = self._state_code(net)
-        self.tick = self._generate_tick(len(net.inputs))
+        self.lines = len(net.inputs)
+        self._tick: _Generated | None = None
+        self._generic: _GenericTick | None = None
         self._kernels: dict[tuple[bool, bool], _Generated] = {}
+
+    @property
+    def tick(self) -> _Generated:
+        """The single-tick function ``fn(vals, u, C)`` (built on first use)."""
+        if self._tick is None:
+            self._tick = self._generate_tick(self.lines) if self.generated else self.generic().tick_function()
+        return self._tick
+
+    def generic(self) -> _GenericTick:
+        """The generic kernel (built on first use)."""
+        if self._generic is None:
+            self._generic = _GenericTick(self.rows, self.binary, self.lines)
+        return self._generic
 
     def _state_code(self, net: Network) -> tuple[tuple[tuple[int, int], ...] | None, frozenset[int]]:
         """The readout's state code as int terms over binary neurons (times ``M``), and the codes that go on."""
@@ -86,9 +138,14 @@ class _Engine:
         only keeps the last two readout rows, ``prev`` (``None`` if fewer than two steps were done) and
         the row of step ``done``, which is ``vals`` unless the status is 1 (``rec`` is unused).
         """
+        if not self.generated:  # the generic kernel computes every neuron: the same values (see the module docs)
+            skip = False
         key = (skip, final)
         if key not in self._kernels:
-            self._kernels[key] = self._generate_kernel(skip, final)
+            if self.generated:
+                self._kernels[key] = self._generate_kernel(skip, final)
+            else:
+                self._kernels[key] = self.generic().step_kernel(self.ticks_per_step, self.code, final)
         return self._kernels[key]
 
     def _generate_kernel(self, skip: bool, final: bool) -> _Generated:
@@ -155,20 +212,151 @@ class _Engine:
         return all(not s or self.phase[i] == 0 or values[i] == 0 for i, s in enumerate(self.safe))
 
 
-_ENGINES: OrderedDict[str, _Engine] = OrderedDict()
-_BY_ID: dict[int, tuple[weakref.ref[Network], _Engine]] = {}
+_INT64_BOUND = 2**62
+"""The small part runs in int64 when every row's ``|bias| + sum |c|`` is below this (else in Python ints)."""
+
+
+class _GenericTick:
+    """Ticks without generated code (the generic kernel): the same fixed-point ints, from sparse rows.
+
+    Row ``i``'s small part ``s_i`` (its bias and its terms over binary neurons and input lines) is one
+    gather, product and cumulative sum over all rows at once, in int64 when every row's
+    ``|bias| + sum |c|`` is below ``2**62`` (the cumulative sum may wrap around, but a row's difference
+    of two of them is its exact sum) and in Python ints otherwise. A binary row with no analog inputs
+    is then ``1`` if ``s_i >= L_i`` and ``0`` if ``s_i <= 0``. Every other row (a non-binary neuron, or
+    one that reads analog neurons) takes ``T = s_i S + sum(c X_j)`` in Python ints, clamped to
+    ``[0, L S]`` and divided by ``L`` exactly. The first row, by index, whose value is finer than the
+    scale or a fraction of a binary neuron raises the signal the generated code raises there.
+    """
+
+    def __init__(self, rows: Sequence[_Row], binary: Sequence[bool], lines: int, int64: bool | None = None) -> None:
+        self.size = len(rows)
+        self.binary = tuple(binary)
+        self.columns = [j for j, b in enumerate(binary) if b]  # the binary neurons, then the input lines
+        column = {j: k for k, j in enumerate(self.columns)}
+        self.width = len(self.columns) + lines
+        indices: list[int] = []
+        data: list[int] = []
+        ends: list[int] = []
+        self.special: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []  # (row, analog inputs, coefficients)
+        bound = 0
+        for r in rows:
+            analog = [(j, c) for j, c in r.weights if not binary[j]]
+            small = [(column[j], c) for j, c in r.weights if binary[j]] + [
+                (len(self.columns) + k, c) for k, c in r.lines
+            ]
+            indices += [k for k, _ in small]
+            data += [c for _, c in small]
+            ends.append(len(indices))
+            bound = max(bound, abs(r.bias) + sum(abs(c) for _, c in small), r.L)
+            if analog or not binary[r.index]:
+                self.special.append((r.index, tuple(j for j, _ in analog), tuple(c for _, c in analog)))
+        self.int64 = bound < _INT64_BOUND if int64 is None else int64
+        dtype: Any = np.int64 if self.int64 else object
+        self.dtype = dtype
+        self.indices = np.array(indices, dtype=np.intp)
+        self.data = np.array(data, dtype=dtype)
+        self.bias = np.array([r.bias for r in rows], dtype=dtype)
+        self.L = np.array([r.L for r in rows], dtype=dtype)
+        self.Ls = [r.L for r in rows]
+        self.ends = np.array(ends, dtype=np.intp)
+        self.starts = np.concatenate(([0], self.ends[:-1])).astype(np.intp)
+        plain = np.array(binary, dtype=bool)
+        plain[[i for i, _, _ in self.special]] = False
+        self.plain = plain  # binary rows without analog inputs: decided by s alone
+
+    def small(self, vals: Sequence[int], u: Sequence[int]) -> Any:
+        """Every row's small part ``s`` (an array of ints)."""
+        dtype = self.dtype if all(v in (0, 1) for v in u) else object  # the int64 bound assumes lines in {0, 1}
+        x = np.fromiter(chain(map(vals.__getitem__, self.columns), u), dtype=dtype, count=self.width)
+        sums = np.concatenate((np.zeros(1, dtype=dtype), np.cumsum(self.data * x[self.indices], dtype=dtype)))
+        return sums[self.ends] - sums[self.starts] + self.bias
+
+    def tick(self, vals: Sequence[int], u: Sequence[int], S: int, sub: int) -> tuple[int, ...]:
+        """The values one tick after ``vals``; raises the generated code's signals (as in sub-tick ``sub``)."""
+        s = self.small(vals, u)
+        one = np.asarray(s >= self.L, dtype=bool)
+        fractional = np.flatnonzero(np.asarray(s > 0, dtype=bool) & ~one & self.plain)
+        first = int(fractional[0]) if len(fractional) else self.size
+        out: list[int] = one.astype(np.int64).tolist()
+        for i, js, cs in self.special:
+            if i > first:
+                break
+            t = int(s[i]) * S + sum(c * vals[j] for j, c in zip(js, cs, strict=True))
+            L = self.Ls[i]
+            if t <= 0:
+                out[i] = 0
+            elif t >= L * S:
+                out[i] = 1 if self.binary[i] else S
+            elif self.binary[i]:
+                raise _Fractional(sub, i, t, L * S)
+            else:
+                q, r = divmod(t, L)
+                if r:
+                    raise _Grow(sub, i, t, L)
+                out[i] = q
+        if first < self.size:
+            raise _Fractional(sub, first, int(s[first]), self.Ls[first])
+        return tuple(out)
+
+    def tick_function(self) -> _Generated:
+        """The single-tick function ``fn(vals, u, C)`` of the generated code's signature (``C = (S,)``)."""
+
+        def fn(vals: Sequence[int], u: Sequence[int], C: Sequence[int]) -> tuple[int, ...]:
+            return self.tick(vals, u, C[0], 0)
+
+        return _Generated(fn, "# the generic kernel: no generated code\n", _Source())
+
+    def step_kernel(self, T: int, code: tuple[tuple[int, int], ...] | None, final: bool) -> _Generated:
+        """A step kernel of the generated one's signature and results (see :meth:`_Engine.kernel`)."""
+        terms = [(j, c) for j, c in code or () if j >= 0]
+        const = sum(c for j, c in code or () if j < 0)
+        tick = self.tick
+
+        def fn(vals: tuple[int, ...], C: Sequence[int], steps_left: int, rec: Callable[[Any], None], cont: Any) -> Any:
+            S, zeros = C[0], (0,) * (self.width - len(self.columns))
+            done, row, prev = 0, vals, vals
+            while done < steps_left:
+                now = row
+                for sub in range(1, T + 1):
+                    try:
+                        now = tick(now, zeros, S, sub)
+                    except _Stop as e:
+                        return 1, done, e, now, (prev if done > 1 else None, row) if final else None
+                done += 1
+                prev, row = row, now
+                if not final:
+                    rec(row)
+                state = None if code is None else sum(c * row[j] for j, c in terms) + const
+                if state not in cont:
+                    return 0, done, None, row, (prev if done > 1 else None, row) if final else None
+            return 2, done, None, row, (prev if done > 1 else None, row) if final else None
+
+        return _Generated(fn, "# the generic kernel: no generated code\n", _Source())
+
+
+_ENGINES: OrderedDict[tuple[str, bool], _Engine] = OrderedDict()
+_BY_ID: dict[tuple[int, bool], tuple[weakref.ref[Network], _Engine]] = {}
 _CACHE_SIZE = 32
 
 
-def _engine(net: Network) -> _Engine:
+def uses_generated(net: Network, kernel: str = "auto") -> bool:
+    """Whether the exact engine runs ``net`` on generated code: ``kernel`` is one of :data:`KERNELS`."""
+    if kernel not in KERNELS:
+        raise InputError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
+    return kernel == "generated" or (kernel == "auto" and len(net.W) <= GENERATED_MAX_WEIGHTS)
+
+
+def _engine(net: Network, kernel: str = "auto") -> _Engine:
     """The engine of ``net``, cached by identity and by :meth:`~turingrnn.compile.network.Network.engine_key`."""
-    hit = _BY_ID.get(id(net))
+    generated = uses_generated(net, kernel)
+    hit = _BY_ID.get((id(net), generated))
     if hit is not None and hit[0]() is net:
         return hit[1]
-    key = net.engine_key()
+    key = (net.engine_key(), generated)
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = _ENGINES[key] = _Engine(net)
+        engine = _ENGINES[key] = _Engine(net, generated)
         while len(_ENGINES) > _CACHE_SIZE:
             _ENGINES.popitem(last=False)
     else:
@@ -176,7 +364,7 @@ def _engine(net: Network) -> _Engine:
     if len(_BY_ID) > 4 * _CACHE_SIZE:
         for k in [k for k, (ref, _) in _BY_ID.items() if ref() is None]:
             del _BY_ID[k]
-    _BY_ID[id(net)] = (weakref.ref(net), engine)
+    _BY_ID[(id(net), generated)] = (weakref.ref(net), engine)
     return engine
 
 
@@ -186,6 +374,9 @@ def idle_neurons(net: Network) -> tuple[str, ...]:
 
 
 def generated_source(net: Network) -> str:
-    """The generated Python of ``net``'s step kernel and tick function (for inspection and debugging)."""
-    engine = _engine(net)
+    """The generated Python of ``net``'s step kernel and tick function (for inspection and debugging).
+
+    The code is generated whatever the network's size (see :data:`GENERATED_MAX_WEIGHTS`).
+    """
+    engine = _engine(net, "generated")
     return engine.kernel(True).source + "\n" + engine.tick.source

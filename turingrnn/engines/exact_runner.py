@@ -289,7 +289,7 @@ class _Runner:
                     return reason  # the kernel takes over once the input is read
             return None
         skip = self.engine.respects_phases(self.vals)
-        self.phase_skipping |= skip and any(self.engine.safe)
+        self.phase_skipping |= skip and any(self.engine.safe) and self.engine.generated
         final = self.record == "final"
         kernel = self.engine.kernel(skip, final)
         rec = self.recording.segments[-1][1].append
@@ -363,6 +363,7 @@ class _Runner:
     def info(self) -> dict[str, Any]:
         """Statistics for :attr:`Trace.info <turingrnn.engines.trace.Trace.info>`."""
         return {
+            "kernel": "generated" if self.engine.generated else "generic",
             "scale_digits": round(self.scale.digits(self.scale.exps), 1),
             "growths": self.growths,
             "phase_skipping": self.phase_skipping,
