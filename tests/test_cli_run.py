@@ -114,7 +114,7 @@ def test_record_final_is_the_default(capsys) -> None:
         (["--trace", "--engine", "float64"], "need --engine exact"),
         (["--record", "every:2", "--engine", "mp"], "need --engine exact"),
         (["--trace", "--record", "every:2"], "give one of them"),
-        (["--kernel", "generic"], "does nothing with --engine exact"),
+        (["--kernel", "generic", "--engine", "mp"], "does nothing with --engine mp"),
         (["--kernel", "fast", "--engine", "float64"], "invalid choice"),
         (["--progress", "--engine", "float32"], "--progress needs --engine exact"),
     ],
@@ -129,6 +129,12 @@ def test_bad_run_options_are_one_line_errors(capsys, argv, message) -> None:
 
 
 # ---------------------------------------------------------------- --kernel
+
+
+@pytest.mark.parametrize("kernel", ["generic", "generated"])
+def test_the_exact_engine_takes_either_kernel(capsys, kernel: str) -> None:
+    argv = ["run", "bb4", "--json"]
+    assert json.loads(run_cli(capsys, *argv, "--kernel", kernel)[1]) == json.loads(run_cli(capsys, *argv)[1])
 
 
 @pytest.mark.parametrize("kernel", ["generic", "generated", "auto"])

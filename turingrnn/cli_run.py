@@ -89,7 +89,7 @@ def add_run_command(sub: Any, network_source: Callable[[argparse.ArgumentParser]
         "--kernel",
         choices=KERNELS,
         default=None,
-        help="the float core's kernel: auto (the default: generic, generated for long runs), generic or generated",
+        help="exact and float engines: auto (the default), generic or generated kernel (docs/simulation.md)",
     )
     r.add_argument(
         "--record",
@@ -110,8 +110,10 @@ def add_run_command(sub: Any, network_source: Callable[[argparse.ArgumentParser]
 def _check_usage(args: argparse.Namespace) -> None:
     if args.engine != "mp" and args.prec is not None:
         raise UsageError(f"--prec sets the mp engine's precision; it does nothing with --engine {args.engine}")
-    if args.kernel is not None and args.engine not in FLOAT_ENGINES:
-        raise UsageError(f"--kernel chooses the float core's kernel; it does nothing with --engine {args.engine}")
+    if args.kernel is not None and args.engine == "mp":
+        raise UsageError(
+            "--kernel chooses the exact engine's or the float core's kernel; it does nothing with --engine mp"
+        )
     if args.progress and args.engine != "exact":
         raise UsageError("--progress needs --engine exact")
     recorded = args.trace or args.record is not None
@@ -131,7 +133,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {"max_steps": args.max_steps, "record": "final"}
     if args.engine == "mp":
         options["prec"] = MP_PREC if args.prec is None else args.prec
-    elif args.engine in FLOAT_ENGINES:
+    elif args.engine in FLOAT_ENGINES or args.kernel is not None:
         options["kernel"] = args.kernel or "auto"
     return options
 
@@ -189,8 +191,9 @@ def _recorded(net: Network, args: argparse.Namespace, emit: Callable[[int, Any],
     if record == "final":  # a chunk keeps its last readouts only: step 0 comes from a run of no steps
         emit(0, lookup("exact").runner(net, prepare(net, word, args.head), max_steps=0).configuration(0))
     trace: Trace | None = None
+    kernel = {"kernel": args.kernel} if args.kernel else {}
     chunks = run_chunks(
-        net, word, head=args.head, chunk_steps=chunk, max_steps=args.max_steps, record=record, progress=bar
+        net, word, head=args.head, chunk_steps=chunk, max_steps=args.max_steps, record=record, progress=bar, **kernel
     )
     for offset, trace in chunks:
         if record == "steps":  # a resumed chunk's step 0 was the last one's final step

@@ -87,7 +87,7 @@ def run(net: Network, word: str = "", *, head: int = 0, engine: str = "exact", *
     """Run ``net`` on ``word`` on the engine ``engine``: its runner from :func:`~.inputs.prepare`'s start.
 
     ``options`` go to the runner: ``max_steps`` and ``record`` for every engine, and the engine's own
-    (``exact``: ``max_digits``, ``max_memory``, ``progress``; ``float64`` and ``float32``: ``kernel``;
+    (``exact``: ``max_digits``, ``max_memory``, ``progress``, ``kernel``; ``float64`` and ``float32``: ``kernel``;
     ``mp``: ``prec``, ``check_rounding``).
     """
     found = lookup(engine)
