@@ -326,3 +326,37 @@ def test_a_step_limit_in_the_middle_of_a_chunk_is_kept(monkeypatch) -> None:
     monkeypatch.setattr(checking, "CHUNK_STEPS", 10)
     report = verify(tm, [""], max_steps=25)
     assert report.ok and report.steps == 25
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(["bb2", "bb3", "bb4", "binary_increment", "unary_to_binary"]),
+    data=st.data(),
+    edit=st.integers(0, 10**6),
+    scale=st.sampled_from([Fraction(0), Fraction(1, 2), Fraction(2), Fraction(-1)]),
+)
+def test_codes_and_configurations_give_the_same_verdict(name, data, edit, scale) -> None:
+    """Lockstep by codes (verify_codes) finds the same first mismatch as decoding every configuration."""
+    import turingrnn.check.verify_codes as verify_codes
+
+    tm = tr.load_machine(name)
+    word = data.draw(st.text(st.sampled_from([a for a in tm.symbols if a != tm.blank]), max_size=6))
+    net = compiled(tm)
+    assert verify_codes.eligible(net)
+    k = edit % len(net.W)
+    triples = [(r, c, w * scale) if n == k else (r, c, w) for n, (r, c, w) in enumerate(net.W)]
+    bad = dataclasses.replace(net, W=tuple(t for t in triples if t[2] != 0))
+    def outcome(candidate: Network) -> tuple:
+        try:
+            report = verify(tm, [word], net=candidate, max_steps=300)
+        except TuringRNNError as e:  # the exact engine's own checks (a binary neuron off 0/1): the same either way
+            return type(e), str(e)
+        return report.ok, report.steps, [x.step for x in report.mismatches]
+
+    for candidate in (net, bad):
+        by_codes = outcome(candidate)
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(verify_codes, "eligible", lambda _net: False)
+            by_words = outcome(candidate)
+        assert by_codes == by_words
+    assert verify(tm, [word], net=net, max_steps=300).ok

@@ -117,7 +117,10 @@ def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, M
     and the interpreter's configurations come one at a time from :func:`~turingrnn.machines.interpreter.steps`.
     """
     from ..engines.dispatch import run_chunks
+    from . import verify_codes
 
+    if verify_codes.eligible(net):
+        return _compare_codes(net, word, head, max_steps)
     expected = run(net.machine, word, head=head, max_steps=max_steps)  # the verdict; no trace is kept
     wanted = steps(net.machine, word, head=head)
     offset = 0
@@ -131,6 +134,48 @@ def _compare(net: Network, word: str, head: int, max_steps: int) -> tuple[int, M
             if want != have:
                 return step, Mismatch(word, head, step, "nothing" if want is _MISSING else str(want), str(have)), False
     offset += trace.steps
+    return _verdict(net, word, head, trace, offset, expected)
+
+
+def _compare_codes(net: Network, word: str, head: int, max_steps: int) -> tuple[int, Mismatch | None, bool]:
+    """:func:`_compare` for a Turing machine's tape readout, by codes (:mod:`.verify_codes`); the same verdicts."""
+    from ..engines.dispatch import run_chunks
+    from .verify_codes import CodeRun, CodeSignal, network_configuration
+
+    expected = run(net.machine, word, head=head, max_steps=max_steps)  # the verdict; no trace is kept
+    codes, offset = CodeRun(net, word, head), 0
+    for offset, trace in run_chunks(net, word, head=head, chunk_steps=CHUNK_STEPS, max_steps=max_steps, record="steps"):
+        rec = trace.recording
+        for k in range(0 if offset == 0 else 1, trace.steps + 1):
+            step = offset + k
+            if step > expected.steps:
+                return step, Mismatch(word, head, step, "nothing", network_configuration(trace, k)), False
+            if step > 0:
+                codes.advance()
+            try:
+                if k == trace.steps and trace.stop == "undefined transition":
+                    continue  # that readout holds the undefined-transition code; the anchor below checks the end
+                scale, row = rec.raw(k)  # type: ignore[attr-defined]
+                codes.check(step, scale, row, stepped=step > 0)
+            except CodeSignal as e:
+                got, want = network_configuration(trace, k), str(codes.configuration())
+                got = got if got != want else f"{got} ({e.what})"  # the codes differ where the text does not
+                return step, Mismatch(word, head, step, want, got), False
+        end, want = offset + trace.steps, codes.configuration()  # the anchor: whole configurations
+        try:
+            have = trace.configuration(trace.steps)
+        except DecodeError as e:
+            return end, Mismatch(word, head, end, str(want), f"no configuration ({e})"), False
+        if have != want:
+            return end, Mismatch(word, head, end, str(want), str(have)), False
+    offset += trace.steps
+    return _verdict(net, word, head, trace, offset, expected)
+
+
+def _verdict(
+    net: Network, word: str, head: int, trace: Any, offset: int, expected: Any
+) -> tuple[int, Mismatch | None, bool]:
+    """Compare the network's final result (``offset`` steps in all) with the interpreter's verdict."""
     final = replace(trace.decode(), steps=offset)
     for field in ("status", "steps", "accepted", "reason"):
         if getattr(final, field) != getattr(expected, field):

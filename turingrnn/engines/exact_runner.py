@@ -128,6 +128,10 @@ class _Recording:
             row -= len(rows)
         raise IndexError("row out of range")
 
+    def raw(self, row: int) -> tuple[int, tuple[int, ...]]:
+        """Row ``row`` as it is kept: the scale ``S`` and the fixed-point integers (binary neurons unscaled)."""
+        return self._locate(row)
+
     def column(self, neuron: int) -> list[Fraction]:
         if self.binary[neuron]:
             return [Fraction(row[neuron]) for _, rows in self.segments for row in rows]
