@@ -236,35 +236,50 @@ def task_words(name: str, count: int, seed: int) -> tuple[tr.Network, list[str]]
 
 
 def distinct_words(rounds: int, seed: int, count: int = 4096) -> list[dict[str, Any]]:
-    """Distinct task words and one word repeated, through ``run_float`` and ``turingrnn run --inputs``, float64."""
+    """Distinct task words and one word repeated, float64: the API (``run_batch`` with each kernel, ``run_float``
+    with a trace per word) and ``turingrnn run --inputs`` (kernel ``auto`` and ``generated``)."""
+    from turingrnn.engines.fast_batch import run_batch
+
     rows = []
     machines = {"dyck1": "dyck1", "parity": "parity", "binary_addition": "binary_addition"}
     for name, machine in machines.items():
         net, words = task_words(name, count, seed)
         for case, batch in (("distinct", words), ("one word repeated", [words[0]] * count)):
-            run_float(net, batch[:64], max_steps=100_000, record="final")  # the kernels, loaded
-            traces, api_s = best_of(rounds, lambda b=batch, n=net: run_float(n, b, max_steps=100_000, record="final"))
+            for kernel in KERNELS:  # the kernels, loaded (the generated one compiled, if it is new)
+                run_batch(net, batch[:64], max_steps=100_000, kernel=kernel)
+            api: dict[str, float] = {}
+            for kernel in KERNELS:
+                result, api[kernel] = best_of(
+                    rounds, lambda b=batch, n=net, k=kernel: run_batch(n, b, max_steps=100_000, kernel=k)
+                )
+            traces, api["traces"] = best_of(
+                rounds, lambda b=batch, n=net: run_float(n, b, max_steps=100_000, record="final")
+            )
+            steps = int(result.steps.sum())
+            flagged = int(result.flagged.sum())
+            assert steps == sum(t.steps for t in traces) and flagged == sum(t.diverged_at is not None for t in traces)
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
                 f.write("".join(json.dumps(w) + "\n" for w in batch))
-            argv = ["run", machine, "--inputs", f.name, "--engine", "float64", "--max-steps", "100000", "--json"]
-            summary, cli_s = cli_seconds(argv, rounds)
+            cli: dict[str, Any] = {}
+            for kernel in ("auto", "generated"):
+                argv = ["run", machine, "--inputs", f.name, "--engine", "float64", "--max-steps", "100000", "--json"]
+                summary, seconds = cli_seconds([*argv, "--kernel", kernel], rounds)
+                assert summary["words"] == count and summary["flagged"] == flagged, (summary, flagged)
+                assert flagged or summary["machine_steps"] == steps  # a flagged word counts its last exact step
+                cli[kernel] = {"seconds": seconds, "batch_seconds": summary["seconds"]}
             os.unlink(f.name)
-            steps = sum(t.steps for t in traces)
-            flagged = sum(t.diverged_at is not None for t in traces)
-            assert summary["words"] == count and summary["flagged"] == flagged, (summary, flagged)
-            assert flagged or summary["machine_steps"] == steps  # a flagged word counts its last exact step
             rows.append(
                 {
                     "workload": f"{name}, {case}",
+                    "neurons": net.size,
                     "words": count,
                     "steps": steps,
                     "flagged": flagged,
-                    "api_seconds": api_s,
-                    "api_steps_per_s": steps / api_s,
-                    "cli_seconds": cli_s,
-                    "cli_steps_per_s": steps / cli_s,
-                    "cli_batch_seconds": summary["seconds"],
-                    "cli_over_api": cli_s / api_s,
+                    "api_seconds": api,
+                    "api_steps_per_s": {k: steps / v for k, v in api.items()},
+                    "cli": cli,
+                    "cli_steps_per_s": {k: steps / v["seconds"] for k, v in cli.items()},
+                    "cli_batch_steps_per_s": {k: steps / v["batch_seconds"] for k, v in cli.items()},
                 }
             )
     return rows
@@ -281,16 +296,24 @@ def cli_markdown(single: list[dict[str, Any]], batches: list[dict[str, Any]]) ->
         f"{r['cli_over_api']:.2f} |"
         for r in single
     ]
-    lines += [
-        "",
-        "| batch (float64, auto kernel) | words | steps | flagged | API s | API steps/s | CLI s | CLI steps/s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    lines += ["", batch_markdown(batches)]
+    return "\n".join(lines)
+
+
+def batch_markdown(batches: list[dict[str, Any]]) -> str:
+    lines = [
+        "| batch (float64) | neurons | words | steps | flagged | run_batch generic | run_batch generated | "
+        "run_float (traces) | CLI auto: run / process | CLI generated: run / process |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    lines += [
-        f"| {r['workload']} | {r['words']:,} | {r['steps']:,} | {r['flagged']:,} | {r['api_seconds']:.3f} | "
-        f"{r['api_steps_per_s']:,.0f} | {r['cli_seconds']:.3f} | {r['cli_steps_per_s']:,.0f} |"
-        for r in batches
-    ]
+    for r in batches:
+        api, cli, run = r["api_steps_per_s"], r["cli_steps_per_s"], r["cli_batch_steps_per_s"]
+        lines.append(
+            f"| {r['workload']} | {r['neurons']} | {r['words']:,} | {r['steps']:,} | {r['flagged']:,} | "
+            f"{api['generic'] / 1e6:.2f}M | {api['generated'] / 1e6:.2f}M | {api['traces'] / 1e6:.2f}M | "
+            f"{run['auto'] / 1e6:.2f}M / {cli['auto'] / 1e6:.3f}M | "
+            f"{run['generated'] / 1e6:.2f}M / {cli['generated'] / 1e6:.3f}M |"
+        )
     return "\n".join(lines)
 
 
@@ -329,7 +352,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cli", action="store_true", help="also measure the command line beside the API")
     parser.add_argument("--cli-only", action="store_true", help="measure only the command line beside the API")
     parser.add_argument("--cli-steps", type=int, nargs="+", default=[10_000_000, 50_000_000])
+    parser.add_argument("--batches-only", action="store_true", help="measure only the distinct-word batches")
     args = parser.parse_args(argv)
+    if args.batches_only:
+        return _batches_main(args)
     if args.cli_only:
         return _cli_main(args)
     rng = random.Random(args.seed)
@@ -405,6 +431,30 @@ def _cli_main(args: argparse.Namespace, write: bool = True) -> dict[str, Any]:
         path = args.out.with_name(args.out.stem + "_cli.json") if args.out == DEFAULT_OUT else args.out
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+def _batches_main(args: argparse.Namespace) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    batches = distinct_words(args.rounds, args.seed)
+    table = batch_markdown(batches)
+    print(table)
+    out = {
+        "question": "distinct task words on the float core, float64: machine steps per second, API and CLI",
+        "config": {"rounds": args.rounds, "seed": args.seed, "words": 4096, "lengths": "12-20"},
+        "git_commit": git_commit(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "numba_threads": numba.get_num_threads(),
+            "python": platform.python_version(),
+        },
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "batches": batches,
+        "table": table,
+    }
+    path = args.out.with_name(args.out.stem + "_batches.json") if args.out == DEFAULT_OUT else args.out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n")
     return out
 
 

@@ -346,6 +346,7 @@ def test_codes_and_configurations_give_the_same_verdict(name, data, edit, scale)
     k = edit % len(net.W)
     triples = [(r, c, w * scale) if n == k else (r, c, w) for n, (r, c, w) in enumerate(net.W)]
     bad = dataclasses.replace(net, W=tuple(t for t in triples if t[2] != 0))
+
     def outcome(candidate: Network) -> tuple:
         try:
             report = verify(tm, [word], net=candidate, max_steps=300)

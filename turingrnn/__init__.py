@@ -162,6 +162,7 @@ from .check.prove import Certificate, ProofError, prove  # noqa: E402
 __all__ += ["Certificate", "ProofError", "prove"]
 
 from .engines.fast import run_float  # noqa: E402
+from .engines.fast_batch import FloatBatch, run_batch  # noqa: E402
 from .engines.mp import run_mp  # noqa: E402
 
-__all__ += ["run_float", "run_mp"]
+__all__ += ["FloatBatch", "run_batch", "run_float", "run_mp"]

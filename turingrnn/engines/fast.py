@@ -66,6 +66,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numba
 import numpy as np
 
 from ..compile.encoding import DecodeError
@@ -91,7 +92,7 @@ from .fast_kernels import (
     _run_serial,
 )
 from .fast_plan import _cached_plan, _Plan, _up, kernel_for
-from .inputs import Start, prepare
+from .inputs import Start
 from .trace import STOP_REASONS, Action, Getter, Trace
 
 DTYPES = ("float32", "float64")
@@ -270,10 +271,12 @@ def run_float(
     """
     dt = _check_options(dtype, max_steps, record, kernel)
     word_list = _check_words(words)
-    _cached_plan(net, dt)  # a network the kernels cannot run is refused before its words are read
-    distinct = {word: prepare(net, word, head) for word in dict.fromkeys(word_list)}  # the setup is per distinct word
-    options: dict[str, Any] = {"max_steps": max_steps, "record": record, "parallel": parallel, "kernel": kernel}
-    traces = run_starts(net, [distinct[word] for word in word_list], dtype=dt, **options)
+    plan = _cached_plan(net, dt)  # a network the kernels cannot run is refused before its words are read
+    from .fast_batch import word_arrays
+
+    starts = word_arrays(plan, word_list, head)
+    parallel = len(word_list) > 1 if parallel is None else parallel
+    traces = _run(plan, word_list, starts, max_steps, record, parallel, kernel)
     return traces[0] if isinstance(words, str) else traces
 
 
@@ -290,7 +293,8 @@ def run_starts(
     """:func:`run_float` from prepared :class:`~turingrnn.engines.inputs.Start` s, one trace each (the runner)."""
     plan = _cached_plan(net, _check_options(dtype, max_steps, record, kernel))
     parallel = len(starts) > 1 if parallel is None else parallel
-    return _run(plan, list(starts), max_steps, record, parallel, kernel)
+    words = [start.word for start in starts]
+    return _run(plan, words, _start_arrays(plan, starts), max_steps, record, parallel, kernel)
 
 
 def _check_options(dtype: Any, max_steps: int, record: str, kernel: str) -> np.dtype:
@@ -305,8 +309,9 @@ def _check_options(dtype: Any, max_steps: int, record: str, kernel: str) -> np.d
 
 KERNELS = ("auto", "generic", "generated")
 """``generic``: CSR kernels shared by every network; ``generated``: the network's own straight-line kernel
-(:mod:`turingrnn.engines.fastgen`, compiled once per network and cached on disk); ``auto``: generic, switching to
-generated when more than ``AUTO_WORK`` machine steps may remain after a first chunk."""
+(:mod:`turingrnn.engines.fastgen`, compiled once per network and cached on disk); ``auto``: the generated kernel
+when this process has loaded it already (for the network, dtype, phase skipping and block width), else generic,
+switching to generated when more than ``AUTO_WORK`` machine steps may remain after a first chunk."""
 
 AUTO_WORK = 30_000_000
 """Machine steps (summed over the running words, to their step limit) above which ``auto`` generates a kernel.
@@ -352,38 +357,81 @@ class _State:
 
 
 def _run(
-    plan: _Plan, runs: list[Start], max_steps: int, record: str, parallel: bool, kernel: str = "auto"
+    plan: _Plan, words: list[str], starts: StartArrays, max_steps: int, record: str, parallel: bool, kernel: str
 ) -> list[Trace]:
-    net, A, kernel = plan.net, plan.arrays, kernel_for(plan, kernel)
-    n, T, W, S = net.size, net.ticks_per_step, len(runs), len(plan.stacks)
-    distinct = {id(start): _start(plan, start) for start in runs}  # the setup is per distinct start
+    """Run the words from their start arrays: one trace each."""
+    st, R = _execute(plan, starts, max_steps, record, parallel, kernel)
+    traces = []
+    if record == "final":  # the last two readouts of every word at once (one, for a word that took no step)
+        kept = _final_rows(st, R)
+    name = plan.dtype.name
+    ends = zip(*(x.tolist() for x in (st.first, st.steps, st.status, st.why, st.where)), strict=True)
+    for k, (first, count, status, why, where) in enumerate(ends):
+        if record == "final":
+            values, codes, lengths = (x[k, 1:] if count == 0 else x[k] for x in kept)
+        else:
+            values, codes, lengths = (np.concatenate([x[m] for x in st.kept[k]]) for m in range(3))
+        traces.append(_trace(plan, name, words[k], first, count, status, why, where, values, codes, lengths))
+    return traces
+
+
+def _start_arrays(plan: _Plan, runs: Sequence[Start]) -> StartArrays:
+    """The start arrays of prepared starts (:func:`_start` once per distinct start)."""
+    distinct = {id(start): _start(plan, start) for start in runs}
     starts = [distinct[id(start)] for start in runs]
+    W, n, S = len(runs), plan.net.size, len(plan.stacks)
+    v0, e0 = np.zeros((W, n), plan.dtype), np.zeros((W, n), np.float64)
+    seq = np.full((W, max((len(s[2]) for s in starts), default=0)), -1, np.int64)
+    for k, (v, e, lines, _, _) in enumerate(starts):
+        v0[k], e0[k] = v, e
+        seq[k, : len(lines)] = lines
+    first = np.array([s[3] for s in starts], np.int64)
+    return v0, e0, seq, first, np.array([s[4] for s in starts], np.int64).reshape(W, S)
+
+
+StartArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""The words' starts side by side: values ``(W, n)``, bounds ``(W, n)``, input lines by tick ``(W, F)`` (``-1``:
+none), first readout ticks ``(W,)`` and bounds of the stack lengths at step 0 ``(W, S)``."""
+
+
+def _final_rows(st: _State, R: int) -> tuple[np.ndarray, ...]:
+    """The last two recorded readouts of every word (values, codes, lengths), from the ring of ``record="final"``."""
+    W = len(st.steps)
+    rows = (st.steps[:, None] + np.array([-1, 0])) % R
+    return tuple(x[np.arange(W)[:, None], rows] for x in st.rec)
+
+
+def _execute(
+    plan: _Plan, starts: StartArrays, max_steps: int, record: str, parallel: bool, kernel: str = "auto"
+) -> tuple[_State, int]:
+    """Run the words from their start arrays to their ends: the final state and the ring's length."""
+    net, A, kernel = plan.net, plan.arrays, kernel_for(plan, kernel)
+    v0, e0, seq, first, lens = starts
+    n, T, W = net.size, net.ticks_per_step, len(v0)
     NB = max(T, 2)
     V = np.zeros((W, NB, n), plan.dtype)
     E = np.zeros((W, NB, n), np.float64)
-    seq = np.full((W, max((len(s[2]) for s in starts), default=0)), -1, np.int64)
-    for k, (v, e, lines, _, _) in enumerate(starts):
-        V[k, 0], E[k, 0] = v, e
-        seq[k, : len(lines)] = lines
-    skip = plan.skip_ok and not V[:, 0, plan.safe_off_phase].any()
+    V[:, 0], E[:, 0] = v0, e0
+    skip = plan.skip_ok and not v0[:, plan.safe_off_phase].any()
     if record == "final":
         chunk, R = max_steps, 2
     else:
         chunk = int(min(4096, max(16, _CHUNK_BYTES // max(1, W * n * plan.dtype.itemsize))))
         R = chunk + 1
+    S = len(plan.stacks)
     st = _State(
         V=V,
         E=E,
         seq=seq,
-        first=np.array([s[3] for s in starts], np.int64),
-        lens=np.array([s[4] for s in starts], np.int64).reshape(W, S),
+        first=first,
+        lens=lens.copy(),  # the kernels update the length bounds in place
         status=np.zeros(W, np.int64),
         steps=np.full(W, -1, np.int64),
         cur=np.zeros(W, np.int64),
         why=np.zeros(W, np.int64),
         where=np.full(W, -1, np.int64),
         rec=(np.zeros((W, R, n), plan.dtype), np.zeros((W, R, S), np.int64), np.zeros((W, R, S), np.int64)),
-        kept=[[] for _ in range(W)],
+        kept=[[] for _ in range(W)] if record == "steps" else [],
     )
     generic = _run_parallel if parallel else _run_serial
     model, out = tuple(A[k] for k in _NET), tuple(A[k] for k in _OUT_NAMES)
@@ -396,29 +444,19 @@ def _run(
         if record == "steps":
             st.keep(before)
 
-    if kernel == "generated":
+    if kernel != "generic":
         call_generic(0)  # step 0 (and the streamed input) in the generic kernel
+    if kernel == "auto" and (skip, _lanes(plan, int(st.running(max_steps).sum()))) in plan.generated:
+        kernel = "generated"  # this process has loaded the generated kernel already: it costs nothing to start
     elif kernel == "auto":
-        call_generic(max(1, min(chunk, _AUTO_FIRST // W)))
+        call_generic(max(1, min(chunk, _AUTO_FIRST // max(W, 1))))
         remaining = int((max_steps - st.steps)[st.running(max_steps)].sum())
         kernel = "generated" if remaining > AUTO_WORK else "generic"
     if kernel == "generated":
         _run_generated(plan, st, skip, max_steps, record, chunk, parallel)
     while st.running(max_steps).any():
         call_generic(chunk)
-    traces = []
-    if record == "final":  # the last two readouts of every word at once (one, for a word that took no step)
-        rows = (st.steps[:, None] + np.array([-1, 0])) % R
-        kept = tuple(x[np.arange(W)[:, None], rows] for x in st.rec)
-    name = plan.dtype.name
-    ends = zip(*(x.tolist() for x in (st.first, st.steps, st.status, st.why, st.where)), strict=True)
-    for k, (first, count, status, why, where) in enumerate(ends):
-        if record == "final":
-            values, codes, lengths = (x[k, 1:] if count == 0 else x[k] for x in kept)
-        else:
-            values, codes, lengths = (np.concatenate([x[m] for x in st.kept[k]]) for m in range(3))
-        traces.append(_trace(plan, name, runs[k].word, first, count, status, why, where, values, codes, lengths))
-    return traces
+    return st, R
 
 
 def _lanes(plan: _Plan, words: int) -> int:
@@ -439,12 +477,23 @@ def _generated(plan: _Plan, skip: bool, lanes: int) -> Any:
     return module
 
 
-def _to_blocks(words: np.ndarray, blocks: int, L: int) -> np.ndarray:
-    """Per-word arrays ``(word, buffer, neuron)`` as blocks of ``L`` lanes side by side (padding lanes are 0)."""
-    padded = np.zeros((blocks * L, *words.shape[1:]), words.dtype)
-    padded[: len(words)] = words
-    flat = padded.reshape(blocks, L, -1).transpose(0, 2, 1)
+def _to_blocks(words: np.ndarray, real: np.ndarray, blocks: int, L: int) -> np.ndarray:
+    """Per-lane arrays ``(lane, buffer, neuron)`` as blocks of ``L`` lanes side by side (padding lanes are 0)."""
+    words[~real] = 0
+    flat = words.reshape(blocks, L, -1).transpose(0, 2, 1)
     return np.ascontiguousarray(flat).reshape(blocks, -1)
+
+
+def _from_blocks(block: np.ndarray, real: np.ndarray, blocks: int, L: int, shape: tuple[int, int]) -> np.ndarray:
+    """The real lanes of blocks, back as per-word arrays ``(word, buffer, neuron)``."""
+    return block.reshape(blocks, shape[0] * shape[1], L).transpose(0, 2, 1).reshape(blocks * L, *shape)[real]
+
+
+def _dealt(blocks: np.ndarray, threads: int) -> np.ndarray:
+    """The blocks (sorted by length) dealt round the threads: ``prange`` hands each thread a contiguous share."""
+    if threads <= 1 or len(blocks) <= threads:
+        return blocks
+    return blocks[np.concatenate([np.arange(t, len(blocks), threads) for t in range(threads)])]
 
 
 def _run_generated(
@@ -457,16 +506,20 @@ def _run_generated(
     module = _generated(plan, skip, L)
     model = tuple(plan.arrays[k] for k in _NET)  # the generic tick diagnoses flagged lanes
     step_chunk = chunk if record == "steps" else min(chunk, _GEN_CHUNK)
+    order = np.argsort(st.lens.sum(axis=1), kind="stable")  # words of like length share blocks (and finish together)
     while True:
-        live = np.flatnonzero(st.running(max_steps))
+        live = order[st.running(max_steps)[order]]
         if len(live) == 0:
             return
         blocks = -(-len(live) // L)
         wid = np.full(blocks * L, -1, np.int64)
         wid[: len(live)] = live
+        wid = _dealt(wid.reshape(blocks, L), numba.get_num_threads() if parallel else 1).reshape(-1)
+        real = wid >= 0
+        live, src = wid[real], np.maximum(wid, 0)
         # Every word's current buffer becomes buffer 0; lanes side by side: (block, buffer, neuron, lane).
-        idx = (st.cur[live, None] + np.arange(NB)[None, :]) % NB
-        Vb, Eb = (_to_blocks(x[live[:, None], idx], blocks, L) for x in (st.V, st.E))
+        idx = (st.cur[src, None] + np.arange(NB)[None, :]) % NB
+        Vb, Eb = (_to_blocks(x[src[:, None], idx], real, blocks, L) for x in (st.V, st.E))
         before = st.steps.copy()
         run = module.run_parallel if parallel and blocks > 1 else module.run_serial
         rec_V, rec_N, rec_L = st.rec
@@ -474,9 +527,11 @@ def _run_generated(
             rec_V, rec_N, rec_L, record == "final", model)  # fmt: skip
         if record == "steps":
             st.keep(before)
+        if not st.running(max_steps).any():
+            return  # the values are in the recording; nothing runs on from them
         # Back to the per-word layout (current buffer 0).
-        st.V[live] = Vb.reshape(blocks, NB * n, L).transpose(0, 2, 1).reshape(blocks * L, NB, n)[: len(live)]
-        st.E[live] = Eb.reshape(blocks, NB * n, L).transpose(0, 2, 1).reshape(blocks * L, NB, n)[: len(live)]
+        st.V[live] = _from_blocks(Vb, real, blocks, L, (NB, n))
+        st.E[live] = _from_blocks(Eb, real, blocks, L, (NB, n))
         st.cur[live] = 0
 
 
