@@ -86,7 +86,7 @@ def word_arrays(plan: _Plan, words: Sequence[str], heads: int | Sequence[int] = 
     layout = _layout(plan)
     if layout is None or W == 0:
         return _start_arrays(plan, [prepare(net, w, int(h)) for w, h in zip(words, head.tolist(), strict=True)])
-    allowed, kind = layout
+    allowed, kind, segments = layout
     lengths = np.fromiter(map(len, words), np.int64, W)
     symbols = _symbol_matrix(words, lengths, allowed)
     bad = (symbols == -2).any(axis=1) | (head < 0) | (head > lengths)
@@ -98,7 +98,7 @@ def word_arrays(plan: _Plan, words: Sequence[str], heads: int | Sequence[int] = 
         raise InputError(f"word {words[k]!r} (head {int(head[k])}) cannot be encoded")  # pragma: no cover
     if net.input_mode == "streamed":
         return _streamed(plan, symbols, lengths)
-    v0, e0, lens, slow = _preloaded(plan, symbols, lengths, head)
+    v0, e0, lens, slow = _preloaded(plan, segments, symbols, lengths, head)
     if slow.any():  # codes too long to be floats: the per-word setup, exact fractions and all
         idx = np.flatnonzero(slow)
         sv, se, _, _, sl = _start_arrays(plan, [prepare(net, words[k], int(head[k])) for k in idx.tolist()])
@@ -117,8 +117,10 @@ def _heads(heads: int | Sequence[int], W: int) -> np.ndarray:
     return np.array(heads, np.int64)
 
 
-def _layout(plan: _Plan) -> tuple[dict[str, int], str] | None:
-    """The symbols a word may hold (each with its index) and the readout kind, or ``None``: the per-word path.
+def _layout(plan: _Plan) -> tuple[dict[str, int], str, dict[int, _Segment]] | None:
+    """The symbols a word may hold (by index), the readout kind and the segments, or ``None``: the per-word path.
+
+    The segments are :func:`_segments`'s (empty for a streamed network).
 
     A symbol is allowed when the one-symbol word passes the interpreter's own check, so that the side-by-side path
     accepts exactly the words :func:`~turingrnn.engines.inputs.prepare` accepts.
@@ -127,20 +129,20 @@ def _layout(plan: _Plan) -> tuple[dict[str, int], str] | None:
     if readout.reduction is not None or readout.kind not in ("tape", "stack"):
         return None
     machine = readout.machine
-    if readout.kind == "tape" and isinstance(machine, TuringMachine):
-        candidates: tuple[str, ...] = tuple(machine.symbols)
-    elif readout.kind == "stack" and isinstance(machine, StackMachine) and machine.input_stack is not None:
-        candidates = tuple(machine.alphabet(machine.input_stack))
-    else:
+    tape = readout.kind == "tape" and isinstance(machine, TuringMachine)
+    stack = readout.kind == "stack" and isinstance(machine, StackMachine) and machine.input_stack is not None
+    if not (tape or stack):
         return None
+    candidates = _candidates(plan)
     if net.input_mode == "streamed":
         if net.stream_latency is None or "in:end" not in plan.lines:
             return None
         candidates = tuple(c for c in candidates if f"in:{c}" in plan.lines)
-        return {c: plan.lines[f"in:{c}"] for c in candidates if _accepted(plan, c)}, "streamed"
-    if net.input_mode != "preloaded" or net.preload is None or _segments(plan, candidates) is None:
+        return {c: plan.lines[f"in:{c}"] for c in candidates if _accepted(plan, c)}, "streamed", {}
+    segments = _segments(plan, candidates) if net.input_mode == "preloaded" else None
+    if segments is None:
         return None
-    return {c: k for k, c in enumerate(candidates) if _accepted(plan, c)}, readout.kind
+    return {c: k for k, c in enumerate(candidates) if _accepted(plan, c)}, readout.kind, segments
 
 
 def _accepted(plan: _Plan, symbol: str) -> bool:
@@ -238,7 +240,7 @@ def _streamed(plan: _Plan, symbols: np.ndarray, lengths: np.ndarray) -> Any:
 
 
 def _preloaded(
-    plan: _Plan, symbols: np.ndarray, lengths: np.ndarray, head: np.ndarray
+    plan: _Plan, segments: dict[int, _Segment], symbols: np.ndarray, lengths: np.ndarray, head: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Values, bounds and length bounds of every word's start, and the words left to the per-word path."""
     net, readout = plan.net, plan.net.readout
@@ -255,8 +257,6 @@ def _preloaded(
         raise InputError(f"the network's preload has no values for state {start_state!r}")
     for label, bit in states[start_state]:
         v0[:, net.index(label)] = float(bit)
-    segments = _segments(plan, _candidates(plan))
-    assert segments is not None
     tops: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for s, seg in segments.items():
         digits, count = _stack_digits(symbols, lengths, head, seg)
